@@ -1,0 +1,144 @@
+// Package rpc holds what the connector and storage adapters share on both
+// sides of the wire: the handshake, error and status mapping, panic
+// recovery, and message limits.
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/lethehq/lethe/sdk/fault"
+	"github.com/lethehq/lethe/sdk/version"
+)
+
+// Batch bounds for streamed rows and upload chunks.
+const (
+	MaxBatchRows  = 500
+	MaxBatchBytes = 1 << 20
+	ChunkSize     = 1 << 20
+	// MaxMessageSize is the safety net above the batch bounds.
+	MaxMessageSize = 64 << 20
+)
+
+// Handshake is the go-plugin handshake of every Lethe plugin.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  version.ProtocolMajor,
+	MagicCookieKey:   version.MagicCookieKey,
+	MagicCookieValue: version.MagicCookieValue,
+}
+
+// ServerOptions are the gRPC server options of a plugin.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxMessageSize),
+		grpc.MaxSendMsgSize(MaxMessageSize),
+	}
+}
+
+// DialOptions are the gRPC dial options of the host.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+	}
+}
+
+// ToStatus turns an author's error into a gRPC status error for the wire.
+func ToStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok && !isClassified(err) {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	switch fault.KindOf(err) {
+	case fault.Permanent:
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case fault.Transient:
+		return status.Error(codes.Unavailable, err.Error())
+	}
+	return status.Error(codes.Unknown, err.Error())
+}
+
+func isClassified(err error) bool { return fault.KindOf(err) != fault.Unknown }
+
+// FromStatus turns a gRPC error seen by the host into an error classified
+// with package fault. done is closed when the plugin process has exited.
+func FromStatus(ctx context.Context, done <-chan struct{}, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	select {
+	case <-done:
+		return fmt.Errorf("%s: %w", op, fault.ErrPluginShutdown)
+	default:
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("%s: %w", op, fault.AsTransient(err))
+	}
+	msg := st.Message()
+	switch st.Code() {
+	case codes.Unavailable:
+		if msg == "" || isTransportMessage(msg) {
+			return fmt.Errorf("%s: %w (%s)", op, fault.ErrPluginShutdown, msg)
+		}
+		return fmt.Errorf("%s: %w", op, fault.AsTransient(errors.New(msg)))
+	case codes.NotFound:
+		return fmt.Errorf("%s: %w: %s", op, fault.ErrInstanceNotFound, msg)
+	case codes.Unimplemented:
+		return fmt.Errorf("%s: %w", op, fault.ErrUnimplemented)
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.PermissionDenied, codes.Unauthenticated, codes.OutOfRange, codes.ResourceExhausted:
+		return fmt.Errorf("%s: %w", op, fault.AsPermanent(errors.New(msg)))
+	case codes.DeadlineExceeded, codes.Aborted:
+		return fmt.Errorf("%s: %w", op, fault.AsTransient(errors.New(msg)))
+	case codes.Canceled:
+		return fmt.Errorf("%s: %w", op, fault.AsTransient(fmt.Errorf("cancelled by the plugin: %s", msg)))
+	}
+	return fmt.Errorf("%s: %w", op, errors.New(msg))
+}
+
+// isTransportMessage tells gRPC's own connection errors from a plugin's
+// Unavailable answers (which carry the author's message).
+func isTransportMessage(msg string) bool {
+	for _, s := range []string{"transport", "connection", "EOF", "closing", "Unavailable", "dial"} {
+		if contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// Recover turns a panic inside an RPC into a codes.Internal error and logs
+// the stack. Use as: defer rpc.Recover(logger, "Access", &err).
+func Recover(logger hclog.Logger, op string, err *error) {
+	if r := recover(); r != nil {
+		logger.Error("plugin panicked", "rpc", op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err = status.Errorf(codes.Internal, "plugin panicked in %s: %v", op, r)
+	}
+}

@@ -1,0 +1,246 @@
+// Package value converts row values between the Go types plugin authors use
+// and the recursive wire Value. The Go types of a value are:
+//
+//	nil                 NULL
+//	bool
+//	int64               (int, int32, ... are accepted and widened)
+//	float64             (float32 is accepted and widened)
+//	string
+//	[]byte
+//	time.Time           the zone's offset survives the round trip
+//	Decimal             exact decimal text
+//	ObjectID            a MongoDB ObjectId
+//	[]any               a list of values
+//	map[string]any      a nested document
+package value
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"sort"
+	"time"
+
+	pluginv1 "github.com/lethehq/lethe/proto/plugin/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Decimal is an exact decimal number in text form, e.g. "-12.3400".
+type Decimal string
+
+// Valid reports whether d is a decimal number.
+func (d Decimal) Valid() bool {
+	_, ok := new(big.Rat).SetString(string(d))
+	return ok && len(d) > 0
+}
+
+// ObjectID is a MongoDB ObjectId.
+type ObjectID [12]byte
+
+// String returns the 24-character hex form.
+func (o ObjectID) String() string { return hex.EncodeToString(o[:]) }
+
+// ParseObjectID parses the 24-character hex form.
+func ParseObjectID(s string) (ObjectID, error) {
+	var o ObjectID
+	if len(s) != 24 {
+		return o, fmt.Errorf("object id %q: want 24 hex characters", s)
+	}
+	if _, err := hex.Decode(o[:], []byte(s)); err != nil {
+		return o, fmt.Errorf("object id %q: %w", s, err)
+	}
+	return o, nil
+}
+
+// maxDepth bounds nesting so a hostile or broken value cannot exhaust the stack.
+const maxDepth = 100
+
+// ToProto converts a Go value to a wire Value.
+func ToProto(v any) (*pluginv1.Value, error) { return toProto(v, 0) }
+
+func toProto(v any, depth int) (*pluginv1.Value, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Null{}}, nil
+	case bool:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Bool{Bool: x}}, nil
+	case int64:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: x}}, nil
+	case int:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case int32:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case int16:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case int8:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case uint32:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case uint16:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case uint8:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case uint64:
+		if x > 1<<63-1 {
+			return &pluginv1.Value{Kind: &pluginv1.Value_Decimal{Decimal: fmt.Sprint(x)}}, nil
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case float64:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Float{Float: x}}, nil
+	case float32:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Float{Float: float64(x)}}, nil
+	case string:
+		return &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: x}}, nil
+	case []byte:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Bytes{Bytes: x}}, nil
+	case time.Time:
+		_, off := x.Zone()
+		o := int32(off)
+		return &pluginv1.Value{Kind: &pluginv1.Value_Time{Time: timestamppb.New(x)}, TimeZoneOffsetSeconds: &o}, nil
+	case Decimal:
+		if !x.Valid() {
+			return nil, fmt.Errorf("decimal %q is not a number", string(x))
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_Decimal{Decimal: string(x)}}, nil
+	case ObjectID:
+		return &pluginv1.Value{Kind: &pluginv1.Value_ObjectId{ObjectId: x[:]}}, nil
+	case []any:
+		l := &pluginv1.ValueList{Values: make([]*pluginv1.Value, len(x))}
+		for i, e := range x {
+			pv, err := toProto(e, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			l.Values[i] = pv
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_List{List: l}}, nil
+	case []string:
+		l := &pluginv1.ValueList{Values: make([]*pluginv1.Value, len(x))}
+		for i, e := range x {
+			l.Values[i] = &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: e}}
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_List{List: l}}, nil
+	case map[string]any:
+		m, err := mapToProto(x, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_Map{Map: m}}, nil
+	}
+	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+// MapToProto converts a map of Go values.
+func MapToProto(m map[string]any) (*pluginv1.ValueMap, error) { return mapToProto(m, 0) }
+
+func mapToProto(m map[string]any, depth int) (*pluginv1.ValueMap, error) {
+	out := &pluginv1.ValueMap{Fields: make(map[string]*pluginv1.Value, len(m))}
+	for k, e := range m {
+		pv, err := toProto(e, depth)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out.Fields[k] = pv
+	}
+	return out, nil
+}
+
+// FromProto converts a wire Value to its Go value.
+func FromProto(v *pluginv1.Value) (any, error) { return fromProto(v, 0) }
+
+func fromProto(v *pluginv1.Value, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("value nested deeper than %d levels", maxDepth)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	switch k := v.Kind.(type) {
+	case nil, *pluginv1.Value_Null:
+		return nil, nil
+	case *pluginv1.Value_Bool:
+		return k.Bool, nil
+	case *pluginv1.Value_Int:
+		return k.Int, nil
+	case *pluginv1.Value_Float:
+		return k.Float, nil
+	case *pluginv1.Value_String_:
+		return k.String_, nil
+	case *pluginv1.Value_Bytes:
+		if k.Bytes == nil {
+			return []byte{}, nil
+		}
+		return k.Bytes, nil
+	case *pluginv1.Value_Time:
+		if err := k.Time.CheckValid(); err != nil {
+			return nil, fmt.Errorf("timestamp: %w", err)
+		}
+		t := k.Time.AsTime()
+		if v.TimeZoneOffsetSeconds != nil {
+			off := int(*v.TimeZoneOffsetSeconds)
+			if off == 0 {
+				t = t.UTC()
+			} else {
+				t = t.In(time.FixedZone("", off))
+			}
+		}
+		return t, nil
+	case *pluginv1.Value_Decimal:
+		d := Decimal(k.Decimal)
+		if !d.Valid() {
+			return nil, fmt.Errorf("decimal %q is not a number", k.Decimal)
+		}
+		return d, nil
+	case *pluginv1.Value_ObjectId:
+		var o ObjectID
+		if len(k.ObjectId) != len(o) {
+			return nil, fmt.Errorf("object id of %d bytes, want 12", len(k.ObjectId))
+		}
+		copy(o[:], k.ObjectId)
+		return o, nil
+	case *pluginv1.Value_List:
+		vals := k.List.GetValues()
+		out := make([]any, len(vals))
+		for i, e := range vals {
+			g, err := fromProto(e, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			out[i] = g
+		}
+		return out, nil
+	case *pluginv1.Value_Map:
+		return mapFromProto(k.Map.GetFields(), depth+1)
+	}
+	return nil, fmt.Errorf("unknown value kind %T", v.Kind)
+}
+
+// MapFromProto converts a wire map to Go values.
+func MapFromProto(m *pluginv1.ValueMap) (map[string]any, error) {
+	return mapFromProto(m.GetFields(), 0)
+}
+
+func mapFromProto(fields map[string]*pluginv1.Value, depth int) (map[string]any, error) {
+	out := make(map[string]any, len(fields))
+	for k, e := range fields {
+		g, err := fromProto(e, depth)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[k] = g
+	}
+	return out, nil
+}
+
+// Keys returns the keys of m sorted, for deterministic output.
+func Keys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
