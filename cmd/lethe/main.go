@@ -17,6 +17,9 @@ type command struct {
 	run func(args []string, stdout, stderr io.Writer) int
 }
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 var commands = map[string]command{}
 
 func register(c command) {
@@ -31,6 +34,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "version" || args[0] == "--version") {
+		fmt.Fprintln(stdout, "lethe", version)
+		return 0
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

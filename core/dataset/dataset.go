@@ -56,6 +56,9 @@ type Reference struct {
 	Target    FieldAddress
 	Direction Direction
 	Range     hcl.Range
+	// Ranges holds where attributes were declared ("direction"); nil when
+	// the reference did not come from HCL.
+	Ranges map[string]hcl.Range
 }
 
 // Field is one field; a field with Fields is an object (nested document).
@@ -73,6 +76,10 @@ type Field struct {
 	References        []Reference
 	Fields            []*Field // nested fields, in declaration order
 	Range             hcl.Range
+	// Ranges holds where attributes were declared ("type", "categories",
+	// and "categories[i]" for the i-th element); nil when the field did not
+	// come from HCL.
+	Ranges map[string]hcl.Range
 }
 
 // IsObject reports whether the field is a nested document.
@@ -85,6 +92,9 @@ type Collection struct {
 	After      []string // dataset keys or dataset.collection
 	EraseAfter []string
 	Range      hcl.Range
+	// Ranges holds where attributes were declared ("after", "after[i]",
+	// "erase_after[i]"); nil when the collection did not come from HCL.
+	Ranges map[string]hcl.Range
 }
 
 // Field returns the field at path, or nil.
@@ -112,9 +122,12 @@ type Dataset struct {
 	Name        string
 	Connection  string
 	Description string
-	After       []string // dataset keys or dataset.collection
+	After       []string      // dataset keys or dataset.collection
 	Collections []*Collection // in declaration order
 	Range       hcl.Range
+	// Ranges holds where attributes were declared ("connection", "after[i]");
+	// nil when the dataset did not come from HCL.
+	Ranges map[string]hcl.Range
 }
 
 // Collection returns the named collection, or nil.

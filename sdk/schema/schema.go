@@ -217,7 +217,13 @@ func (s Schema) Validate(raw map[string]any) (Config, Diagnostics) {
 		v, present := raw[a.Name]
 		if !present || v == nil {
 			if a.Default != nil {
-				out[a.Name] = a.Default
+				// Defaults cross the wire loosely typed too ("30s" for a
+				// duration): convert them like user values.
+				if conv, err := convert(a.Type, a.Default); err == nil {
+					out[a.Name] = conv
+				} else {
+					out[a.Name] = a.Default
+				}
 				continue
 			}
 			if a.Required {

@@ -129,4 +129,3 @@ func (c *Client) CloseInstance(ctx context.Context, id string) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,73 @@
+# Lethe: build, test and benchmark the whole workspace.
+# `make quickstart` and `make test` are the two commands of the README; both
+# install what they need through scripts/ (Go module proxy, Debian packages).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+export GOFLAGS := -buildvcs=false
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+VERSION ?= 0.1.0-dev
+BIN := bin
+PLUGIN_BIN := $(BIN)/plugins
+PKGS := github.com/lethehq/lethe/...
+MODULES := proto sdk core cmd $(wildcard plugins/*)
+PLUGINS := $(notdir $(wildcard plugins/*))
+GO_TEST_FLAGS ?=
+FUZZTIME ?= 60s
+
+.PHONY: all build plugins lethe test test-go bench proto proto-check lint fmt vet clean quickstart fuzz tools
+
+all: build
+
+tools:
+	@scripts/tools.sh
+
+## build: bin/lethe and bin/plugins/lethe-<kind>-<name>
+build: lethe plugins
+
+lethe:
+	@mkdir -p $(BIN)
+	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/lethe ./cmd/lethe
+
+plugins:
+	@mkdir -p $(PLUGIN_BIN)
+	@for p in $(PLUGINS); do \
+	  echo "go build plugins/$$p -> $(PLUGIN_BIN)/lethe-$$p"; \
+	  (cd plugins/$$p && go build -o ../../$(PLUGIN_BIN)/lethe-$$p .); \
+	done
+
+## proto: regenerate the Go code of proto/ (committed)
+proto:
+	scripts/proto.sh
+
+proto-check:
+	scripts/proto.sh --check
+
+## lint: gofmt and go vet over every module
+lint: fmt vet
+
+fmt:
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet $(PKGS)
+
+## test: set up what the tests need, then run every test with -race
+test: tools proto-check lint build
+	scripts/test.sh $(GO_TEST_FLAGS)
+
+## bench: the benchmarks whose figures are in the README
+bench: build
+	go test -run '^$$' -bench . -benchmem $(BENCH_FLAGS) $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+## quickstart: build, then validate and plan the embedded example
+quickstart: build
+	scripts/quickstart.sh
+
+clean:
+	rm -rf $(BIN) .cache

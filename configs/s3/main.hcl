@@ -1,0 +1,34 @@
+# The quick-start shop (SQLite), with access packages uploaded to an
+# S3-compatible bucket as a zip of one CSV file per collection. Works with
+# AWS S3 or a local MinIO. Needs LETHE_S3_ENDPOINT (for example
+# http://127.0.0.1:9000 for MinIO); the storage plugin takes credentials
+# from the standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+#
+# Relative paths are resolved against the directory Lethe is started from
+# (the repository root in these examples), not against this file.
+
+server {
+  listen     = "127.0.0.1:8080"
+  state_dir  = "./data/s3"
+  plugin_dir = "./bin/plugins"
+}
+
+# The quick start's database (configs/quickstart/main.hcl says how to create it).
+connection "shop_db" {
+  plugin = "sqlite"
+  access = "write"
+  config = {
+    path = "./data/quickstart/shop.db"
+  }
+}
+
+storage "results" {
+  plugin = "s3"
+  format = "csv"
+  config = {
+    bucket     = "lethe-results"
+    region     = "us-east-1"
+    endpoint   = env("LETHE_S3_ENDPOINT")
+    path_style = true # MinIO and most S3-compatible servers need path-style URLs
+  }
+}

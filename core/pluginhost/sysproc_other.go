@@ -1,0 +1,7 @@
+//go:build !unix
+
+package pluginhost
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
