@@ -99,6 +99,8 @@ type planArgs struct {
 	policy     string
 	identities identityNames
 	json       bool
+	queries    bool
+	pluginDir  string
 }
 
 func planFlags(a *planArgs, stderr io.Writer) *flag.FlagSet {
@@ -107,6 +109,8 @@ func planFlags(a *planArgs, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&a.policy, "policy", "", "`NAME` of the policy the request runs")
 	fs.Var(&a.identities, "identity", "identity the request supplies, as `NAME=VALUE` (repeat for several)")
 	fs.BoolVar(&a.json, "json", false, "print the plan as JSON")
+	fs.BoolVar(&a.queries, "queries", true, "show each collection's query from its connector's DryRun, when the plugins are built")
+	fs.StringVar(&a.pluginDir, "plugin-dir", "", "the plugin `directory` (default: server.plugin_dir, else bin/plugins)")
 	return fs
 }
 
@@ -146,7 +150,15 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lethe plan:", err)
 		return 1
 	}
-	return writePlan(stdout, stderr, g, pol, a.identities.names, a.json, planQueryPreviewer)
+	preview := planQueryPreviewer
+	if preview == nil && a.queries && !a.json && pluginDirExists(pluginDirFor(cfg, a.pluginDir)) {
+		host, err := newHost(cfg, a.pluginDir, 30*time.Second, nil)
+		if err == nil {
+			defer host.Close(context.Background())
+			preview = dryRunPreviewer(cfg, host)
+		}
+	}
+	return writePlan(stdout, stderr, g, pol, a.identities.names, a.json, preview)
 }
 
 // findPolicy returns the named policy, or an error listing the declared ones.

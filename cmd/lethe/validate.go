@@ -12,7 +12,6 @@ import (
 
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/graph"
-	"github.com/lethehq/lethe/core/pluginhost"
 	"github.com/lethehq/lethe/sdk/schema"
 )
 
@@ -119,17 +118,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 // checkPluginConfigs starts the plugins the configuration uses, once each,
 // and checks configs against their schemas.
 func checkPluginConfigs(cfg *config.Config, dir string, startTimeout time.Duration) hcl.Diagnostics {
-	if dir == "" {
-		dir = cfg.Server.PluginDir
-	}
-	if dir == "" {
-		dir = "bin/plugins"
-	}
-	pins := map[string]pluginhost.Pin{}
-	for _, p := range cfg.Plugins {
-		pins[p.Name] = pluginhost.Pin{Path: p.Path, SHA256: p.SHA256, StartTimeout: p.StartTimeout}
-	}
-	host, err := pluginhost.New(pluginhost.Options{Dir: dir, Pins: pins, StartTimeout: startTimeout})
+	host, err := newHost(cfg, dir, startTimeout, nil)
 	if err != nil {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,

@@ -4,13 +4,13 @@
 # holds documents for every collection (Extended JSON, one key per
 # collection), with jane@example.com as the data subject.
 #
-# Relative paths are resolved against the directory Lethe is started from
-# (the repository root in these examples), not against this file.
+# Relative paths are resolved against this directory, wherever Lethe is
+# started from (plugins run with it as their working directory).
 
 server {
   listen     = "127.0.0.1:8080"
-  state_dir  = "./data/mongodb"
-  plugin_dir = "./bin/plugins"
+  state_dir  = "../../data/mongodb"
+  plugin_dir = "../../bin/plugins"
 }
 
 connection "crm_mongo" {
@@ -27,6 +27,6 @@ storage "local" {
   plugin = "local"
   format = "json"
   config = {
-    dir = "./data/mongodb/results"
+    dir = "../../data/mongodb/results"
   }
 }

@@ -2,13 +2,13 @@
 # local disk. Needs LETHE_MYSQL_DSN, in the Go MySQL driver's form:
 #   lethe:secret@tcp(127.0.0.1:3306)/shop
 #
-# Relative paths are resolved against the directory Lethe is started from
-# (the repository root in these examples), not against this file.
+# Relative paths are resolved against this directory, wherever Lethe is
+# started from (plugins run with it as their working directory).
 
 server {
   listen     = "127.0.0.1:8080"
-  state_dir  = "./data/mysql"
-  plugin_dir = "./bin/plugins"
+  state_dir  = "../../data/mysql"
+  plugin_dir = "../../bin/plugins"
 }
 
 connection "shop_db" {
@@ -24,6 +24,6 @@ storage "local" {
   plugin = "local"
   format = "json"
   config = {
-    dir = "./data/mysql/results"
+    dir = "../../data/mysql/results"
   }
 }

@@ -3,13 +3,13 @@
 # environment. Needs LETHE_PG_DSN, LETHE_ROOT_SECRET, LETHE_DRP_JWT_SECRET
 # and LETHE_ENCRYPTION_KEY (32 bytes, base64).
 #
-# Relative paths are resolved against the directory Lethe is started from
-# (the repository root in these examples), not against this file.
+# Relative paths are resolved against this directory, wherever Lethe is
+# started from (plugins run with it as their working directory).
 
 server {
   listen             = "127.0.0.1:8080"
-  state_dir          = "./data/postgres"
-  plugin_dir         = "./bin/plugins"
+  state_dir          = "../../data/postgres"
+  plugin_dir         = "../../bin/plugins"
   encryption_key     = env("LETHE_ENCRYPTION_KEY")
   max_parallel_nodes = 8
 }
@@ -39,6 +39,6 @@ storage "local" {
   plugin = "local"
   format = "json"
   config = {
-    dir = "./data/postgres/results"
+    dir = "../../data/postgres/results"
   }
 }

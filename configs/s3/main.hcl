@@ -4,13 +4,13 @@
 # http://127.0.0.1:9000 for MinIO); the storage plugin takes credentials
 # from the standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
 #
-# Relative paths are resolved against the directory Lethe is started from
-# (the repository root in these examples), not against this file.
+# Relative paths are resolved against this directory, wherever Lethe is
+# started from (plugins run with it as their working directory).
 
 server {
   listen     = "127.0.0.1:8080"
-  state_dir  = "./data/s3"
-  plugin_dir = "./bin/plugins"
+  state_dir  = "../../data/s3"
+  plugin_dir = "../../bin/plugins"
 }
 
 # The quick start's database (configs/quickstart/main.hcl says how to create it).
@@ -18,7 +18,7 @@ connection "shop_db" {
   plugin = "sqlite"
   access = "write"
   config = {
-    path = "./data/quickstart/shop.db"
+    path = "../../data/quickstart/shop.db"
   }
 }
 

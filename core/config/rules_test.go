@@ -268,7 +268,7 @@ func TestLoadRules(t *testing.T) {
       length   = 0
     }
   }
-}`, want: `"length" must be a whole number from 1 to 4096`, at: "0"},
+}`, want: `"length" must be a whole number from 1 to 1000`, at: "0"},
 		{name: "element not a string", file: "dataset \"d\" {\n  connection = \"db\"\n  after = [\"app\", 3]\n  collection \"c\" {\n    field \"f\" {}\n  }\n}\n",
 			want: `Element 2 of "after" must be a string`, at: "3"},
 		{name: "empty label", file: "dataset \"\" {\n  connection = \"db\"\n}\n", want: "A dataset block needs a non-empty name", at: `""`},

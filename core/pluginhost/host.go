@@ -62,6 +62,11 @@ type Options struct {
 	// ReconfigureTimeout bounds re-configuring each instance after a
 	// restart (default 1m).
 	ReconfigureTimeout time.Duration
+	// WorkDir is the working directory of plugin processes: the
+	// configuration directory, so that relative paths in a connection's or
+	// storage's config resolve against it like every other path of the
+	// configuration. Empty: the host's working directory.
+	WorkDir string
 }
 
 func (o Options) withDefaults() Options {

@@ -137,7 +137,7 @@ func (pr *process) crashReason() string {
 // launch starts the binary, dispenses its client, and checks what it says
 // about itself against its file name. startTimeout bounds both the
 // handshake and the Describe call; ctx can cut the Describe short.
-func launch(ctx context.Context, b Binary, logger hclog.Logger, allow []string, startTimeout time.Duration) (*process, error) {
+func launch(ctx context.Context, b Binary, logger hclog.Logger, allow []string, startTimeout time.Duration, workDir string) (*process, error) {
 	sum, err := hex.DecodeString(b.SHA256)
 	if err != nil || len(sum) != sha256.Size {
 		return nil, fault.AsPermanent(fmt.Errorf("plugin %s has no valid sha256 (%q); restart Lethe to re-scan the plugin directory", b.File(), b.SHA256))
@@ -147,6 +147,7 @@ func launch(ctx context.Context, b Binary, logger hclog.Logger, allow []string, 
 	cmd := exec.Command(b.Exec)
 	cmd.Env = env(allow, logger.GetLevel())
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.Dir = workDir
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:     host.Handshake,
 		VersionedPlugins:    host.PluginSets(),

@@ -6,6 +6,7 @@ package policy
 
 import (
 	"fmt"
+	"github.com/lethehq/lethe/core/mask"
 	"strings"
 	"time"
 
@@ -41,11 +42,12 @@ const (
 	ModeGCM         = "GCM"
 
 	// DefaultRandomLength is random_string_rewrite's length when unset.
-	DefaultRandomLength = 30
-	// MaxRandomLength bounds random_string_rewrite's length.
-	MaxRandomLength = 4096
+	DefaultRandomLength = mask.DefaultLength
+	// MaxRandomLength bounds random_string_rewrite's length; the same bound
+	// as core/mask, so a policy that validates always masks.
+	MaxRandomLength = mask.MaxLength
 	// MaxSuffixLength bounds format_preservation's suffix.
-	MaxSuffixLength = 256
+	MaxSuffixLength = mask.MaxSuffixLength
 )
 
 // DRP actions (Data Rights Protocol 0.5), in their normal (underscore) form.

@@ -64,7 +64,7 @@ func TestValidateWithoutHCL(t *testing.T) {
 				erase("e", []Masking{{}}, "user.device"),
 			}},
 		}, []string{
-			"length must be between 1 and 4096",
+			"length must be between 1 and 1000",
 			`algorithm "sha256" is not "SHA-256" or "SHA-512"`,
 			"suffix is longer than 256 bytes",
 			`rewrite_value does not apply to strategy "hmac"`,

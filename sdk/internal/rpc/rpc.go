@@ -68,7 +68,10 @@ func ToStatus(err error) error {
 	case fault.Permanent:
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case fault.Transient:
-		return status.Error(codes.Unavailable, err.Error())
+		// Aborted, not Unavailable: Unavailable is what gRPC itself reports
+		// when the connection to the plugin breaks, and the host must be
+		// able to tell the two apart.
+		return status.Error(codes.Aborted, err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
 }
@@ -96,10 +99,9 @@ func FromStatus(ctx context.Context, done <-chan struct{}, op string, err error)
 	msg := st.Message()
 	switch st.Code() {
 	case codes.Unavailable:
-		if msg == "" || isTransportMessage(msg) {
-			return fmt.Errorf("%s: %w (%s)", op, fault.ErrPluginShutdown, msg)
-		}
-		return fmt.Errorf("%s: %w", op, fault.AsTransient(errors.New(msg)))
+		// The SDK never answers Unavailable itself (transient plugin
+		// errors travel as Aborted), so this is the transport failing.
+		return fmt.Errorf("%s: %w (%s)", op, fault.ErrPluginShutdown, msg)
 	case codes.NotFound:
 		return fmt.Errorf("%s: %w: %s", op, fault.ErrInstanceNotFound, msg)
 	case codes.Unimplemented:
@@ -112,26 +114,6 @@ func FromStatus(ctx context.Context, done <-chan struct{}, op string, err error)
 		return fmt.Errorf("%s: %w", op, fault.AsTransient(fmt.Errorf("cancelled by the plugin: %s", msg)))
 	}
 	return fmt.Errorf("%s: %w", op, errors.New(msg))
-}
-
-// isTransportMessage tells gRPC's own connection errors from a plugin's
-// Unavailable answers (which carry the author's message).
-func isTransportMessage(msg string) bool {
-	for _, s := range []string{"transport", "connection", "EOF", "closing", "Unavailable", "dial"} {
-		if contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // Recover turns a panic inside an RPC into a codes.Internal error and logs
