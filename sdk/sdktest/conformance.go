@@ -30,9 +30,9 @@ const (
 	KindDecimal Kind = "decimal" // value.Decimal, compared as a number
 	KindBytes   Kind = "bytes"   // []byte
 	KindBool    Kind = "bool"
-	KindTime    Kind = "time"    // time.Time with its zone offset, microsecond precision
-	KindMap     Kind = "map"     // map[string]any, a nested document
-	KindList    Kind = "list"    // []any
+	KindTime    Kind = "time" // time.Time with its zone offset, microsecond precision
+	KindMap     Kind = "map"  // map[string]any, a nested document
+	KindList    Kind = "list" // []any
 )
 
 // Column names of the conformance collection, one per kind. The collection
