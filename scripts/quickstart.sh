@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The README's first command. Builds everything, then shows what Lethe would
-# do for an access and an erasure request on the embedded example (SQLite,
-# local storage, bbolt). Executing requests arrives with the execution issue;
-# until then the quick start validates the configuration, lists the plugins
-# and prints both plans.
+# The README's first command (after `make build`). Creates the example
+# SQLite database, then shows what Lethe does for an access and an erasure
+# request on the embedded example (SQLite, local storage): the plugins, the
+# validated configuration, and both plans with each collection's SQL from the
+# connector. Executing the requests (`lethe run`) arrives with the execution
+# issue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=configs/quickstart
+echo "== creating data/quickstart/shop.db from $dir/sample-data.sql"
+go run ./plugins/connector-sqlite/cmd/lethe-sqlite-load -replace data/quickstart/shop.db "$dir/sample-data.sql"
+echo
 echo "== lethe plugins"
 bin/lethe plugins --plugin-dir bin/plugins
 echo
