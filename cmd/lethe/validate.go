@@ -32,9 +32,10 @@ collections no identity reaches). Problems are printed on standard error
 with the file, line and a snippet (secret values masked); a one-line
 summary goes to standard output.
 
-With --plugins, each connection's and storage's config is also checked
-against the schema its plugin describes; every plugin used is started
-once to ask.
+Each connection's and storage's config is also checked against the schema
+its plugin describes (every plugin used is started once to ask) when the
+plugin directory exists; --plugins makes a missing plugin directory an
+error, --plugins=false skips the check.
 
 Exit status: 0 when there is no error (warnings are printed), 1 when there
 are errors, 2 on a usage error.
@@ -45,7 +46,8 @@ Flags:
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lethe validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	checkPlugins := fs.Bool("plugins", false, "also check plugin configs against the plugins' schemas (starts each plugin once)")
+	checkPlugins := &autoBool{value: "auto"}
+	fs.Var(checkPlugins, "plugins", "check plugin configs against the plugins' schemas, starting each plugin once: true, false, or auto (when the plugin directory exists)")
 	pluginDir := fs.String("plugin-dir", "", "the plugin `directory` for --plugins (default: server.plugin_dir, else bin/plugins)")
 	startTimeout := fs.Duration("start-timeout", 30*time.Second, "how long each plugin may take to start, for --plugins")
 	fs.Usage = func() {
@@ -84,7 +86,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		_, gdiags := graph.Build(cfg.Datasets)
 		diags = append(diags, gdiags...)
 	}
-	if *checkPlugins && !diags.HasErrors() {
+	doPlugins := checkPlugins.value == "true" ||
+		(checkPlugins.value == "auto" && pluginDirExists(pluginDirFor(cfg, *pluginDir)))
+	if doPlugins && !diags.HasErrors() {
 		diags = append(diags, checkPluginConfigs(cfg, *pluginDir, *startTimeout)...)
 	}
 	if err := cfg.WriteDiagnostics(stderr, diags, 0, false); err != nil {
@@ -147,4 +151,24 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("%d policies", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// autoBool is a flag that is true, false or auto; a bare --plugins is true.
+type autoBool struct{ value string }
+
+func (a *autoBool) String() string   { return a.value }
+func (a *autoBool) IsBoolFlag() bool { return true }
+func (a *autoBool) Set(s string) error {
+	switch s {
+	case "true", "false", "auto":
+		a.value = s
+		return nil
+	case "1", "yes":
+		a.value = "true"
+		return nil
+	case "0", "no":
+		a.value = "false"
+		return nil
+	}
+	return fmt.Errorf("want true, false or auto")
 }

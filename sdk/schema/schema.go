@@ -5,6 +5,7 @@ package schema
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -301,10 +302,12 @@ func convert(t Type, v any) (any, error) {
 		case int:
 			return int64(n), nil
 		case float64:
-			if n == float64(int64(n)) {
+			// JSON and HCL numbers arrive as float64. -2^63 <= n < 2^63 keeps
+			// the conversion defined (it saturates or wraps by platform).
+			if n >= -(1<<63) && n < 1<<63 && n == math.Trunc(n) {
 				return int64(n), nil
 			}
-			return nil, fmt.Errorf("%v is not a whole number", n)
+			return nil, fmt.Errorf("%v is not a whole number in the range of a 64-bit integer", n)
 		}
 	case Float:
 		switch n := v.(type) {

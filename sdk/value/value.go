@@ -16,10 +16,13 @@ package value
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	pluginv1 "github.com/lethehq/lethe/proto/plugin/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -28,10 +31,19 @@ import (
 // Decimal is an exact decimal number in text form, e.g. "-12.3400".
 type Decimal string
 
-// Valid reports whether d is a decimal number.
-func (d Decimal) Valid() bool {
-	_, ok := new(big.Rat).SetString(string(d))
-	return ok && len(d) > 0
+// decimalSyntax is a decimal number in plain or exponent notation. It is
+// stricter than big.Rat, which also takes fractions ("1/3") and hex.
+var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// Valid reports whether d is a decimal number such as "-12.3400" or "1e-7".
+func (d Decimal) Valid() bool { return decimalSyntax.MatchString(string(d)) }
+
+// Rat returns d as an exact rational number, or false when d is not valid.
+func (d Decimal) Rat() (*big.Rat, bool) {
+	if !d.Valid() {
+		return nil, false
+	}
+	return new(big.Rat).SetString(string(d))
 }
 
 // ObjectID is a MongoDB ObjectId.
@@ -77,6 +89,8 @@ func toProto(v any, depth int) (*pluginv1.Value, error) {
 		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
 	case int8:
 		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
+	case uint:
+		return toProto(uint64(x), depth)
 	case uint32:
 		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: int64(x)}}, nil
 	case uint16:
@@ -93,13 +107,22 @@ func toProto(v any, depth int) (*pluginv1.Value, error) {
 	case float32:
 		return &pluginv1.Value{Kind: &pluginv1.Value_Float{Float: float64(x)}}, nil
 	case string:
+		if !utf8.ValidString(x) {
+			// The wire's strings are UTF-8; say so here rather than let the
+			// whole batch fail to marshal.
+			return nil, errors.New("string is not valid UTF-8; return it as []byte")
+		}
 		return &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: x}}, nil
 	case []byte:
 		return &pluginv1.Value{Kind: &pluginv1.Value_Bytes{Bytes: x}}, nil
 	case time.Time:
+		ts := timestamppb.New(x)
+		if err := ts.CheckValid(); err != nil {
+			return nil, fmt.Errorf("time %s is outside years 1 to 9999: %w", x.Format(time.RFC3339), err)
+		}
 		_, off := x.Zone()
 		o := int32(off)
-		return &pluginv1.Value{Kind: &pluginv1.Value_Time{Time: timestamppb.New(x)}, TimeZoneOffsetSeconds: &o}, nil
+		return &pluginv1.Value{Kind: &pluginv1.Value_Time{Time: ts}, TimeZoneOffsetSeconds: &o}, nil
 	case Decimal:
 		if !x.Valid() {
 			return nil, fmt.Errorf("decimal %q is not a number", string(x))
@@ -120,6 +143,9 @@ func toProto(v any, depth int) (*pluginv1.Value, error) {
 	case []string:
 		l := &pluginv1.ValueList{Values: make([]*pluginv1.Value, len(x))}
 		for i, e := range x {
+			if !utf8.ValidString(e) {
+				return nil, fmt.Errorf("[%d]: string is not valid UTF-8; return it as []byte", i)
+			}
 			l.Values[i] = &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: e}}
 		}
 		return &pluginv1.Value{Kind: &pluginv1.Value_List{List: l}}, nil
@@ -139,6 +165,9 @@ func MapToProto(m map[string]any) (*pluginv1.ValueMap, error) { return mapToProt
 func mapToProto(m map[string]any, depth int) (*pluginv1.ValueMap, error) {
 	out := &pluginv1.ValueMap{Fields: make(map[string]*pluginv1.Value, len(m))}
 	for k, e := range m {
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("field name %q is not valid UTF-8", k)
+		}
 		pv, err := toProto(e, depth)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
