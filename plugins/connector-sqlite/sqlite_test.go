@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
 	_ "modernc.org/sqlite"
 
 	"github.com/lethehq/lethe/plugins/connector-sqlite/internal/sqlite"
@@ -21,67 +24,96 @@ import (
 
 const table = "lethe_conformance"
 
-func fixture(t *testing.T) sdktest.ConnectorFixture {
+// conformanceDB creates a SQLite file with the conformance table and
+// returns its path and a handle on it for the fixture's own writes.
+func conformanceDB(t testing.TB) (string, *sql.DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "conformance.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	_, err = db.Exec(`CREATE TABLE ` + table + ` (id INTEGER PRIMARY KEY, email TEXT, name TEXT, n INTEGER,
-		f REAL, d DECIMAL_TEXT, b BLOB, flag BOOLEAN, ts DATETIME, doc JSON, tags JSON)`)
-	if err != nil {
+	// d is DECIMAL_TEXT: text affinity keeps every digit (see package sqlite).
+	if _, err := db.Exec(`CREATE TABLE ` + table + ` (id INTEGER PRIMARY KEY, email TEXT, name TEXT, n INTEGER,
+		f REAL, d DECIMAL_TEXT, b BLOB, flag BOOLEAN, ts DATETIME, doc JSON, tags JSON)`); err != nil {
 		t.Fatal(err)
 	}
-	return sdktest.ConnectorFixture{
-		Config:     map[string]any{"path": path},
-		BadConfigs: []map[string]any{{}, {"path": 7}, {"path": path, "busy_timeout": "soon"}, {"path": path, "dsn": "x"}},
-		Collection: connector.Collection{Dataset: "conformance", Name: table},
-		Supports:   []sdktest.Kind{sdktest.KindFloat, sdktest.KindDecimal, sdktest.KindBytes, sdktest.KindBool, sdktest.KindTime, sdktest.KindMap, sdktest.KindList},
-		Reset: func(t testing.TB, rows []connector.Row) {
-			tx, err := db.Begin()
-			if err != nil {
+	return path, db
+}
+
+// reset is the fixture's Reset, written with database/sql as a plugin
+// author would.
+func reset(db *sql.DB) func(testing.TB, []connector.Row) {
+	return func(t testing.TB, rows []connector.Row) {
+		t.Helper()
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.Exec("DELETE FROM " + table); err != nil {
+			t.Fatal(err)
+		}
+		stmt, err := tx.Prepare("INSERT INTO " + table + " (id, email, name, n, f, d, b, flag, ts, doc, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			var d, ts, doc, tags any
+			if v, ok := r["d"].(value.Decimal); ok {
+				d = string(v)
+			}
+			if v, ok := r["ts"].(time.Time); ok {
+				ts = v.Format(time.RFC3339Nano)
+			}
+			if v := r["doc"]; v != nil {
+				b, _ := json.Marshal(v)
+				doc = string(b)
+			}
+			if v := r["tags"]; v != nil {
+				b, _ := json.Marshal(v)
+				tags = string(b)
+			}
+			if _, err := stmt.Exec(r["id"], r["email"], r["name"], r["n"], r["f"], d, r["b"], r["flag"], ts, doc, tags); err != nil {
 				t.Fatal(err)
 			}
-			defer tx.Rollback()
-			if _, err := tx.Exec("DELETE FROM " + table); err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rows {
-				var d, ts, doc, tags any
-				if v, ok := r["d"].(value.Decimal); ok {
-					d = string(v)
-				}
-				if v, ok := r["ts"].(time.Time); ok {
-					ts = v.Format(time.RFC3339Nano)
-				}
-				if v, ok := r["doc"]; ok && v != nil {
-					b, _ := json.Marshal(v)
-					doc = string(b)
-				}
-				if v, ok := r["tags"]; ok && v != nil {
-					b, _ := json.Marshal(v)
-					tags = string(b)
-				}
-				if _, err := tx.Exec("INSERT INTO "+table+" VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-					r["id"], r["email"], r["name"], r["n"], r["f"], d, r["b"], r["flag"], ts, doc, tags); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
-		},
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
-// TestConformance runs the connector suite through a real plugin process.
+func fixture(t *testing.T) sdktest.ConnectorFixture {
+	path, db := conformanceDB(t)
+	return sdktest.ConnectorFixture{
+		Config: map[string]any{"path": path},
+		BadConfigs: []map[string]any{
+			{},
+			{"path": 7},
+			{"path": path, "busy_timeout": "soon"},
+			{"path": path, "dsn": "x"},
+			{"path": filepath.Join(t.TempDir(), "missing.db")},
+			{"path": t.TempDir()},
+		},
+		Collection: connector.Collection{Dataset: "conformance", Name: table},
+		Supports: []sdktest.Kind{sdktest.KindFloat, sdktest.KindDecimal, sdktest.KindBytes, sdktest.KindBool,
+			sdktest.KindTimeOffset, sdktest.KindMap, sdktest.KindList},
+		TimePrecision: time.Nanosecond, // RFC 3339 text keeps nanoseconds
+		Reset:         reset(db),
+	}
+}
+
+// TestConformance runs the connector suite against a real plugin process.
 func TestConformance(t *testing.T) {
 	c := sdktest.LaunchConnector(t, sdktest.BuildPlugin(t, "."))
 	sdktest.RunConnectorConformance(t, c, fixture(t))
 }
 
-// TestConformanceInProcess runs the suite over the in-process harness.
+// TestConformanceInProcess runs the suite in process, where -race sees the
+// connector's code too.
 func TestConformanceInProcess(t *testing.T) {
 	c := sdktest.NewConnectorHarness(t, sqlite.Definition("0.1.0"))
 	sdktest.RunConnectorConformance(t, c, fixture(t))
@@ -96,95 +128,119 @@ func TestDescribeFlag(t *testing.T) {
 	if err := json.Unmarshal(out, &info); err != nil {
 		t.Fatalf("-describe printed invalid JSON: %v\n%s", err, out)
 	}
-	if info.Kind != "connector" || info.Name != "sqlite" || !info.Has(schema.CapabilityDryRun) {
+	if info.Kind != schema.KindConnector || info.Name != "sqlite" || info.Version != version || !info.Has(schema.CapabilityDryRun) {
 		t.Errorf("-describe: %+v", info)
 	}
+	var names []string
+	for _, a := range info.Config.Attributes {
+		names = append(names, a.Name)
+	}
+	if strings.Join(names, ",") != "path,busy_timeout,read_only" {
+		t.Errorf("config attributes %v", names)
+	}
 }
 
-func open(t *testing.T, path string, extra map[string]any) connector.Instance {
-	t.Helper()
-	raw := map[string]any{"path": path}
-	for k, v := range extra {
-		raw[k] = v
-	}
-	cfg, diags := sqlite.Definition("0").Config.Validate(raw)
-	if diags.HasErrors() {
-		t.Fatal(diags.Err())
-	}
-	inst, err := sqlite.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close(context.Background()) })
-	return inst
-}
+// The benchmarks go through a real plugin process. Run them with
+//
+//	go test -run xxx -bench . -benchtime 20x
 
-// Identifiers are quoted and values bound: a hostile table, column and
-// value are data, never SQL.
-func TestQuotingAndBinding(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "q.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
+// BenchmarkAccess streams 20,000 rows of 1 KiB from a SQLite file through
+// the plugin boundary. MB/s counts 1 KiB per row.
+func BenchmarkAccess(b *testing.B) {
+	path, db := conformanceDB(b)
+	const rows = 20000
+	payload := strings.Repeat("p", 1000)
+	seed := make([]connector.Row, rows)
+	for i := range seed {
+		seed[i] = connector.Row{"id": int64(i + 1), "email": "bulk@example.com", "name": payload, "n": int64(i)}
 	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE "we""ird; DROP TABLE x" ("i""d" INTEGER PRIMARY KEY, "e mail" TEXT)`); err != nil {
-		t.Fatal(err)
+	reset(db)(b, seed)
+	c := sdktest.LaunchConnector(b, sdktest.BuildPlugin(b, "."))
+	ctx := context.Background()
+	if diags, err := c.Configure(ctx, "bench", map[string]any{"path": path}); err != nil || diags.HasErrors() {
+		b.Fatalf("configure: %v %v", err, diags.Err())
 	}
-	if _, err := db.Exec(`INSERT INTO "we""ird; DROP TABLE x" VALUES (1, 'a@b.c'), (2, 'x'' OR ''1''=''1')`); err != nil {
-		t.Fatal(err)
-	}
-	inst := open(t, path, nil)
 	req := connector.AccessRequest{
-		Collection: connector.Collection{Name: `we"ird; DROP TABLE x`},
-		Fields:     []connector.Path{{`i"d`}, {"e mail"}},
-		Filters:    []connector.Filter{{Field: connector.Path{"e mail"}, Values: []any{"x' OR '1'='1"}}},
+		Collection: connector.Collection{Name: table}, Fields: []connector.Path{{"id"}, {"email"}, {"name"}, {"n"}},
+		Filters: []connector.Filter{{Field: connector.Path{"email"}, Values: []any{"bulk@example.com"}}},
 	}
-	q, err := inst.(connector.DryRunner).DryRun(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `SELECT "i""d", "e mail" FROM "we""ird; DROP TABLE x" WHERE "e mail" IN (?)`
-	if q != want {
-		t.Errorf("dry run:\n got %s\nwant %s", q, want)
-	}
-	if strings.Contains(q, "OR '1'") {
-		t.Errorf("a value reached the SQL text: %s", q)
-	}
-	var rows []connector.Row
-	err = inst.Access(context.Background(), req, writerFunc(func(r connector.Row) error { rows = append(rows, r); return nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 1 || rows[0][`i"d`] != int64(2) {
-		t.Errorf("rows %v, want only the row whose value is the literal string", rows)
+	b.SetBytes(rows * 1024)
+	b.ResetTimer()
+	for range b.N {
+		n, err := c.Access(ctx, "bench", req, func([]connector.Row) error { return nil })
+		if err != nil || n != rows {
+			b.Fatalf("access: %d rows, %v", n, err)
+		}
 	}
 }
 
-type writerFunc func(connector.Row) error
-
-func (f writerFunc) Write(r connector.Row) error { return f(r) }
-
-func TestUnknownColumnAndReadOnly(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.db")
-	db, _ := sql.Open("sqlite", "file:"+path)
-	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)`); err != nil {
-		t.Fatal(err)
+// BenchmarkColdStart: exec of the SQLite plugin to its first answered call
+// (Describe), then to a configured instance's first answered Test.
+func BenchmarkColdStart(b *testing.B) {
+	path, _ := conformanceDB(b)
+	bin := sdktest.BuildPlugin(b, ".")
+	var describe, test []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		client := plugin.NewClient(sdktest.ClientConfig(bin, hclog.NewNullLogger()))
+		rpc, err := client.Client()
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := rpc.Dispense(schema.KindConnector)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := raw.(*connector.Client)
+		ctx := context.Background()
+		if _, err := c.Describe(ctx); err != nil {
+			b.Fatal(err)
+		}
+		describe = append(describe, time.Since(start))
+		if diags, err := c.Configure(ctx, "i", map[string]any{"path": path}); err != nil || diags.HasErrors() {
+			b.Fatalf("configure: %v %v", err, diags.Err())
+		}
+		if err := c.Test(ctx, "i"); err != nil {
+			b.Fatal(err)
+		}
+		test = append(test, time.Since(start))
+		b.StopTimer()
+		client.Kill()
+		b.StartTimer()
 	}
-	db.Close()
-	inst := open(t, path, nil)
-	err := inst.Access(context.Background(), connector.AccessRequest{
-		Collection: connector.Collection{Name: "t"}, Fields: []connector.Path{{"nope"}},
-		Filters: []connector.Filter{{Field: connector.Path{"id"}, Values: []any{int64(1)}}},
-	}, writerFunc(func(connector.Row) error { return nil }))
-	if err == nil || !strings.Contains(err.Error(), `no column "nope"`) || !strings.Contains(err.Error(), "id, name") {
-		t.Errorf("unknown column: %v", err)
-	}
-	ro := open(t, path, map[string]any{"read_only": true})
-	_, err = ro.Erase(context.Background(), connector.EraseRequest{Collection: connector.Collection{Name: "t"}, Updates: []connector.RowUpdate{
-		{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"name": nil}},
-	}})
-	if err == nil || !strings.Contains(err.Error(), "read_only") {
-		t.Errorf("erase on read_only: %v", err)
-	}
+	b.StopTimer()
+	b.ReportMetric(median(describe), "describe-p50-ms")
+	b.ReportMetric(median(test), "test-p50-ms")
 }
+
+// BenchmarkRoundTrip: Test on a configured instance of a real plugin
+// process (a SELECT 1 on the file). Reports p50.
+func BenchmarkRoundTrip(b *testing.B) {
+	path, _ := conformanceDB(b)
+	c := sdktest.LaunchConnector(b, sdktest.BuildPlugin(b, "."))
+	ctx := context.Background()
+	if diags, err := c.Configure(ctx, "i", map[string]any{"path": path}); err != nil || diags.HasErrors() {
+		b.Fatalf("configure: %v %v", err, diags.Err())
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if err := c.Test(ctx, "i"); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	b.ReportMetric(median(lat), "p50-ms")
+}
+
+func median(d []time.Duration) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return float64(d[len(d)/2].Nanoseconds()) / 1e6
+}
+

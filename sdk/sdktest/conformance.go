@@ -1,14 +1,12 @@
 package sdktest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
-	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,76 +17,89 @@ import (
 	"github.com/lethehq/lethe/sdk/fault"
 	"github.com/lethehq/lethe/sdk/schema"
 	"github.com/lethehq/lethe/sdk/value"
+	"github.com/lethehq/lethe/sdk/version"
 )
 
-// Kind is a value kind a database may or may not store.
+// Kind is a kind of value that a database may or may not store exactly.
+// int64 and string are not kinds: every database must store them.
 type Kind string
 
-// Value kinds beyond int64 and string, which every database must store.
+// The kinds a fixture may support, and the conformance column of each.
 const (
-	KindFloat   Kind = "float"   // float64
-	KindDecimal Kind = "decimal" // value.Decimal, compared as a number
-	KindBytes   Kind = "bytes"   // []byte
-	KindBool    Kind = "bool"
-	KindTime    Kind = "time" // time.Time with its zone offset, microsecond precision
-	KindMap     Kind = "map"  // map[string]any, a nested document
-	KindList    Kind = "list" // []any
+	KindFloat   Kind = "float"   // column f: float64, bit for bit
+	KindDecimal Kind = "decimal" // column d: value.Decimal, compared as a number
+	KindBytes   Kind = "bytes"   // column b: []byte
+	KindBool    Kind = "bool"    // column flag: bool
+	// KindTime: column ts keeps the instant of a time.Time (at the
+	// fixture's TimePrecision); the zone offset may come back different.
+	KindTime Kind = "time"
+	// KindTimeOffset: column ts keeps the instant and the zone offset.
+	KindTimeOffset Kind = "time_offset"
+	KindMap        Kind = "map"  // column doc: map[string]any
+	KindList       Kind = "list" // column tags: []any
 )
 
-// Column names of the conformance collection, one per kind. The collection
-// has the columns of the kinds the fixture supports, plus:
-//
-//	id     int64, the primary key
-//	email  string
-//	name   string, nullable
-//	n      int64
-var kindColumn = map[Kind]string{
-	KindFloat: "f", KindDecimal: "d", KindBytes: "b", KindBool: "flag",
-	KindTime: "ts", KindMap: "doc", KindList: "tags",
-}
-
-// ConnectorFixture points the conformance suite at a database.
+// ConnectorFixture points RunConnectorConformance at a database.
 type ConnectorFixture struct {
-	// Config is a valid config for the plugin.
+	// Config is a valid configuration of the plugin for this database.
 	Config map[string]any
-	// BadConfigs are configs that must give error diagnostics.
+	// BadConfigs are configurations that must give error diagnostics:
+	// missing required attributes, wrong types, unknown attributes.
 	BadConfigs []map[string]any
-	// Collection is the conformance collection (table).
+	// Collection names the conformance collection (see the package doc).
 	Collection connector.Collection
-	// Reset empties the conformance collection (creating it when needed)
-	// and inserts rows, with the author's own driver code. Rows carry the
-	// columns id, email, name, n and one per supported kind.
+	// Reset makes the conformance collection hold exactly rows: it creates
+	// it when needed, deletes every row, and inserts rows, with the
+	// author's own driver code (not through the plugin). A row has the
+	// columns id, email, name, n and one per supported kind; nil is NULL.
 	Reset func(t testing.TB, rows []connector.Row)
 	// Supports lists the kinds the database stores exactly.
 	Supports []Kind
+	// TimePrecision is the finest unit of time the database keeps, e.g.
+	// time.Millisecond for MongoDB. Zero means time.Microsecond.
+	TimePrecision time.Duration
+	// Timeout bounds each check. Zero means one minute.
+	Timeout time.Duration
 }
 
 func (fx ConnectorFixture) supports(k Kind) bool {
-	for _, s := range fx.Supports {
-		if s == k {
-			return true
-		}
+	if k == KindTime && slices.Contains(fx.Supports, KindTimeOffset) {
+		return true
 	}
-	return false
+	return slices.Contains(fx.Supports, k)
 }
 
+func (fx ConnectorFixture) precision() time.Duration {
+	if fx.TimePrecision > 0 {
+		return fx.TimePrecision
+	}
+	return time.Microsecond
+}
+
+func (fx ConnectorFixture) timeout() time.Duration {
+	if fx.Timeout > 0 {
+		return fx.Timeout
+	}
+	return time.Minute
+}
+
+// columns returns the conformance columns the fixture supports.
 func (fx ConnectorFixture) columns() []string {
 	cols := []string{"id", "email", "name", "n"}
-	for _, k := range []Kind{KindFloat, KindDecimal, KindBytes, KindBool, KindTime, KindMap, KindList} {
-		if fx.supports(k) {
-			cols = append(cols, kindColumn[k])
+	for _, k := range []struct {
+		kind Kind
+		col  string
+	}{{KindFloat, "f"}, {KindDecimal, "d"}, {KindBytes, "b"}, {KindBool, "flag"}, {KindTime, "ts"}, {KindMap, "doc"}, {KindList, "tags"}} {
+		if fx.supports(k.kind) {
+			cols = append(cols, k.col)
 		}
 	}
 	return cols
 }
 
-var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-
-// conformanceRow builds row i with values of every supported kind.
+// row builds conformance row i with a value in every supported column.
 func (fx ConnectorFixture) row(i int64, name any) connector.Row {
-	r := connector.Row{
-		"id": i, "email": fmt.Sprintf("user%d@example.com", i), "name": name, "n": i * 1000,
-	}
+	r := connector.Row{"id": i, "email": fmt.Sprintf("user%d@example.com", i), "name": name, "n": i * 1000}
 	if fx.supports(KindFloat) {
 		r["f"] = float64(i) + 0.25
 	}
@@ -113,12 +124,16 @@ func (fx ConnectorFixture) row(i int64, name any) connector.Row {
 	return r
 }
 
-// edgeRows hold the extreme values each kind must carry exactly.
+// edgeRows carry the values every supported kind must keep exactly.
 func (fx ConnectorFixture) edgeRows() []connector.Row {
-	a := fx.row(1, nil) // NULL name
+	a := fx.row(1, nil)
 	a["n"] = int64(math.MaxInt64)
-	b := fx.row(2, "Zoë ☃ \"quoted\" 'single' \\ back")
+	b := fx.row(2, edgeName)
 	b["n"] = int64(math.MinInt64)
+	c := connector.Row{"id": int64(3)} // every other column NULL
+	for _, col := range fx.columns()[1:] {
+		c[col] = nil
+	}
 	if fx.supports(KindFloat) {
 		a["f"], b["f"] = math.MaxFloat64, -1.5e-300
 	}
@@ -133,349 +148,602 @@ func (fx ConnectorFixture) edgeRows() []connector.Row {
 		a["b"], b["b"] = all, []byte{}
 	}
 	if fx.supports(KindTime) {
-		a["ts"] = time.Date(1999, 12, 31, 23, 59, 59, 123456000, time.FixedZone("", 5*3600+1800))
-		b["ts"] = time.Date(2038, 1, 19, 3, 14, 8, 0, time.FixedZone("", -8*3600))
+		p := fx.precision()
+		a["ts"] = time.Date(1999, 12, 31, 23, 59, 59, 123456789, time.FixedZone("", 5*3600+1800)).Truncate(p)
+		b["ts"] = time.Date(2038, 1, 19, 3, 14, 8, 987654321, time.FixedZone("", -8*3600)).Truncate(p)
 	}
 	if fx.supports(KindMap) {
-		a["doc"] = map[string]any{"n": int64(math.MaxInt64), "inner": map[string]any{"list": []any{int64(1), "two", nil}}}
+		a["doc"] = map[string]any{
+			"n": int64(math.MaxInt64), "neg": int64(math.MinInt64), "ok": true, "none": nil,
+			"inner": map[string]any{"list": []any{int64(1), "two", nil, false}, "s": "ü \"q\""},
+		}
+		b["doc"] = map[string]any{}
 	}
 	if fx.supports(KindList) {
-		b["tags"] = []any{map[string]any{"k": "v"}, []any{int64(3)}}
+		a["tags"] = []any{map[string]any{"k": "v"}, []any{int64(3), []any{}}, 1.5, "x", nil}
+		b["tags"] = []any{}
 	}
-	return []connector.Row{a, b}
+	return []connector.Row{a, b, c}
 }
 
-// RunConnectorConformance checks a connector plugin through c, a client of
-// a real or in-process plugin, against the database fx describes.
+const edgeName = "Zoë ☃ \"double\" 'single' \\ back; DROP TABLE x; --"
+
+var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// checkInfo reports what is wrong with a plugin's Describe answer.
+func checkInfo(t *testing.T, info schema.Info, kind string) {
+	t.Helper()
+	if info.Kind != kind {
+		t.Errorf("kind %q, want %q", info.Kind, kind)
+	}
+	if info.Name == "" {
+		t.Error("the plugin has no name")
+	}
+	if !semver.MatchString(info.Version) {
+		t.Errorf("version %q is not a semantic version such as 1.2.3", info.Version)
+	}
+	if info.ProtocolMajor != version.ProtocolMajor || info.SDKVersion == "" {
+		t.Errorf("protocol %d, SDK %q; want protocol %d and an SDK version", info.ProtocolMajor, info.SDKVersion, version.ProtocolMajor)
+	}
+	if len(info.Config.Attributes) == 0 {
+		t.Error("the config schema has no attributes")
+	}
+	seen := map[string]bool{}
+	for _, a := range info.Config.Attributes {
+		switch {
+		case a.Name == "":
+			t.Error("a config attribute has no name")
+		case seen[a.Name]:
+			t.Errorf("config attribute %q is declared twice", a.Name)
+		case a.Type < schema.String || a.Type > schema.StringMap:
+			t.Errorf("config attribute %q has an unknown type %d", a.Name, int(a.Type))
+		}
+		seen[a.Name] = true
+	}
+}
+
+// RunConnectorConformance checks the connector plugin behind c (in process
+// or a real process) against the database fx describes, as subtests. See
+// the package documentation for what it requires.
 func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixture) {
-	ctx := context.Background()
+	if fx.Reset == nil || fx.Collection.Name == "" {
+		t.Fatal("ConnectorFixture needs Reset and Collection")
+	}
 	const id = "conformance"
+	ctxFor := func(t *testing.T) context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), fx.timeout())
+		t.Cleanup(cancel)
+		return ctx
+	}
 	var info schema.Info
 
 	t.Run("Describe", func(t *testing.T) {
 		var err error
-		info, err = c.Describe(ctx)
-		if err != nil {
+		if info, err = c.Describe(ctxFor(t)); err != nil {
 			t.Fatalf("Describe: %v", err)
 		}
-		if info.Kind != schema.KindConnector || info.Name == "" {
-			t.Errorf("Describe: kind %q name %q, want kind connector and a name", info.Kind, info.Name)
-		}
-		if !semver.MatchString(info.Version) {
-			t.Errorf("Describe: version %q is not a semantic version", info.Version)
-		}
-		if len(info.Config.Attributes) == 0 {
-			t.Errorf("Describe: the config schema has no attributes")
-		}
+		checkInfo(t, info, schema.KindConnector)
 	})
 
 	t.Run("BadConfig", func(t *testing.T) {
+		if len(fx.BadConfigs) == 0 {
+			t.Error("the fixture lists no bad configuration")
+		}
+		ctx := ctxFor(t)
 		for i, bad := range fx.BadConfigs {
-			diags, err := c.Configure(ctx, fmt.Sprintf("bad-%d", i), bad)
+			bid := fmt.Sprintf("bad-%d", i)
+			diags, err := c.Configure(ctx, bid, bad)
 			if err != nil {
 				t.Errorf("bad config %d: want diagnostics, got an error: %v", i, err)
 				continue
 			}
 			if !diags.HasErrors() {
-				t.Errorf("bad config %d: accepted; want error diagnostics", i)
+				t.Errorf("bad config %d was accepted; want error diagnostics", i)
+			}
+			for _, d := range diags {
+				if d.Summary == "" {
+					t.Errorf("bad config %d: a diagnostic has no summary", i)
+				}
+			}
+			if err := c.Test(ctx, bid); !errors.Is(err, fault.ErrInstanceNotFound) {
+				t.Errorf("bad config %d left an instance behind: Test gave %v, want ErrInstanceNotFound", i, err)
 			}
 		}
 	})
 
+	ctx, cancel := context.WithTimeout(context.Background(), fx.timeout())
 	diags, err := c.Configure(ctx, id, fx.Config)
+	cancel()
 	if err != nil || diags.HasErrors() {
-		t.Fatalf("Configure: %v %v", err, diags.Err())
+		t.Fatalf("Configure the fixture's config: %v %v", err, diags.Err())
 	}
 	t.Cleanup(func() { _ = c.CloseInstance(context.Background(), id) })
 
 	t.Run("Test", func(t *testing.T) {
+		ctx := ctxFor(t)
 		if err := c.Test(ctx, id); err != nil {
 			t.Fatalf("Test: %v", err)
+		}
+		// Configuring the same instance again replaces it.
+		if diags, err := c.Configure(ctx, id, fx.Config); err != nil || diags.HasErrors() {
+			t.Fatalf("Configure again: %v %v", err, diags.Err())
+		}
+		if err := c.Test(ctx, id); err != nil {
+			t.Fatalf("Test after reconfiguring: %v", err)
 		}
 	})
 
 	cols := fx.columns()
-	fields := make([]connector.Path, len(cols))
-	for i, col := range cols {
-		fields[i] = connector.Path{col}
-	}
-	byID := func(ids ...int64) []connector.Filter {
-		vals := make([]any, len(ids))
-		for i, v := range ids {
-			vals[i] = v
-		}
-		return []connector.Filter{{Field: connector.Path{"id"}, Values: vals}}
-	}
-	access := func(t *testing.T, fs []connector.Path, filters []connector.Filter) []connector.Row {
+	allFields := paths(cols...)
+	cmp := comparer{offset: slices.Contains(fx.Supports, KindTimeOffset)}
+	run := func(ctx context.Context, t *testing.T, req connector.AccessRequest) []connector.Row {
 		t.Helper()
+		req.Collection, req.RequestID = fx.Collection, "conformance"
 		var rows []connector.Row
-		_, err := c.Access(ctx, id, connector.AccessRequest{
-			RequestID: "conformance", Collection: fx.Collection, Fields: fs, Filters: filters,
-		}, func(b []connector.Row) error { rows = append(rows, b...); return nil })
+		n, err := c.Access(ctx, id, req, func(b []connector.Row) error { rows = append(rows, b...); return nil })
 		if err != nil {
-			t.Fatalf("Access: %v", err)
+			t.Fatalf("Access %s: %v", describeFilters(req.Filters), err)
 		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i]["id"].(int64) < rows[j]["id"].(int64) })
+		if n != int64(len(rows)) {
+			t.Errorf("Access reported %d rows, delivered %d", n, len(rows))
+		}
+		sortByID(t, rows)
 		return rows
+	}
+	// expectRows compares rows (sorted by id) with want, column by column.
+	expectRows := func(t *testing.T, got, want []connector.Row, fields []string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("got %d rows (ids %v), want %d (ids %v)", len(got), ids(got), len(want), ids(want))
+		}
+		for i := range want {
+			if extra := extraKeys(got[i], fields); len(extra) > 0 {
+				t.Errorf("row %v has fields %v that were not requested", got[i]["id"], extra)
+			}
+			for _, col := range fields {
+				v, ok := got[i][col]
+				if !ok {
+					t.Errorf("row %v lacks requested field %s", want[i]["id"], col)
+					continue
+				}
+				if err := cmp.same(want[i][col], v); err != nil {
+					t.Errorf("row %v field %s: %v", want[i]["id"], col, err)
+				}
+			}
+		}
 	}
 
 	t.Run("RoundTrip", func(t *testing.T) {
+		ctx := ctxFor(t)
 		want := fx.edgeRows()
 		fx.Reset(t, want)
-		got := access(t, fields, byID(1, 2))
-		if len(got) != len(want) {
-			t.Fatalf("got %d rows, want %d", len(got), len(want))
-		}
-		for i := range want {
-			for _, col := range cols {
-				if err := sameValue(want[i][col], got[i][col]); err != nil {
-					t.Errorf("row %d column %s: %v", i+1, col, err)
-				}
-			}
+		got := run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3)})
+		expectRows(t, got, want, cols)
+		// A value full of quotes and SQL is data: it matches itself only.
+		got = run(ctx, t, connector.AccessRequest{Fields: paths("id"), Filters: []connector.Filter{
+			{Field: connector.Path{"name"}, Values: []any{edgeName, "x' OR '1'='1"}},
+		}})
+		if !slices.Equal(ids(got), []int64{2}) {
+			t.Errorf("filter on a name with quotes: ids %v, want [2]", ids(got))
 		}
 	})
 
 	t.Run("Filters", func(t *testing.T) {
+		ctx := ctxFor(t)
 		var seed []connector.Row
 		for i := int64(1); i <= 20; i++ {
 			seed = append(seed, fx.row(i, fmt.Sprintf("name %d", i)))
 		}
 		fx.Reset(t, seed)
-		got := access(t, []connector.Path{{"id"}, {"email"}}, []connector.Filter{
-			{Field: connector.Path{"email"}, Values: []any{"user3@example.com", "user7@example.com", "nobody@example.com"}},
-			{Field: connector.Path{"id"}, Values: []any{int64(11), int64(7)}},
-		})
-		ids := []int64{}
-		for _, r := range got {
-			ids = append(ids, r["id"].(int64))
-			if len(r) != 2 {
-				t.Errorf("row %d has fields %v; want only id and email", r["id"], keys(r))
+		tests := []struct {
+			name    string
+			fields  []string
+			filters []connector.Filter
+			want    []int64
+		}{
+			{"one value", []string{"id", "email"}, []connector.Filter{
+				{Field: connector.Path{"email"}, Values: []any{"user4@example.com"}},
+			}, []int64{4}},
+			{"IN list with a value matching nothing", []string{"id"}, []connector.Filter{
+				{Field: connector.Path{"email"}, Values: []any{"user3@example.com", "user7@example.com", "nobody@example.com"}},
+			}, []int64{3, 7}},
+			{"two filters are ORed, overlap counted once", []string{"id", "name"}, []connector.Filter{
+				{Field: connector.Path{"email"}, Values: []any{"user3@example.com", "user7@example.com"}},
+				{Field: connector.Path{"id"}, Values: []any{int64(11), int64(7)}},
+			}, []int64{3, 7, 11}},
+			{"int64 column", []string{"id", "n"}, []connector.Filter{
+				{Field: connector.Path{"n"}, Values: []any{int64(5000), int64(20000)}},
+			}, []int64{5, 20}},
+			{"nothing matches", []string{"id"}, []connector.Filter{
+				{Field: connector.Path{"email"}, Values: []any{"nobody@example.com"}},
+			}, nil},
+			{"every column requested", cols, byID(9), []int64{9}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				got := run(ctx, t, connector.AccessRequest{Fields: paths(tc.fields...), Filters: tc.filters})
+				if !slices.Equal(ids(got), tc.want) {
+					t.Fatalf("ids %v, want %v", ids(got), tc.want)
+				}
+				want := make([]connector.Row, len(tc.want))
+				for i, k := range tc.want {
+					want[i] = seed[k-1]
+				}
+				expectRows(t, got, want, tc.fields)
+			})
+		}
+		t.Run("limit", func(t *testing.T) {
+			all := make([]any, 20)
+			for i := range all {
+				all[i] = fmt.Sprintf("user%d@example.com", i+1)
 			}
-		}
-		if !reflect.DeepEqual(ids, []int64{3, 7, 11}) {
-			t.Errorf("ids %v, want [3 7 11] (filters are ORed, values INed)", ids)
-		}
+			got := run(ctx, t, connector.AccessRequest{Fields: paths("id"), Limit: 3, Filters: []connector.Filter{
+				{Field: connector.Path{"email"}, Values: all},
+			}})
+			if len(got) != 3 {
+				t.Errorf("Limit 3 gave %d rows", len(got))
+			}
+		})
 	})
 
 	t.Run("NoFilterRefused", func(t *testing.T) {
-		_, err := c.Access(ctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: fields},
-			func([]connector.Row) error { return nil })
-		if err == nil || fault.KindOf(err) != fault.Permanent {
-			t.Fatalf("Access without filter: got %v, want a permanent fault", err)
+		ctx := ctxFor(t)
+		for name, req := range map[string]connector.AccessRequest{
+			"no filter":          {Fields: allFields},
+			"filter of no value": {Fields: allFields, Filters: []connector.Filter{{Field: connector.Path{"id"}}}},
+			"no field":           {Filters: byID(1)},
+		} {
+			req.Collection = fx.Collection
+			called := false
+			_, err := c.Access(ctx, id, req, func([]connector.Row) error { called = true; return nil })
+			if err == nil || fault.KindOf(err) != fault.Permanent {
+				t.Errorf("Access with %s: got %v, want a permanent fault", name, err)
+			}
+			if called {
+				t.Errorf("Access with %s returned rows", name)
+			}
 		}
 	})
 
-	const many = 1200
-	var seedMany []connector.Row
-	for i := int64(1); i <= many; i++ {
-		seedMany = append(seedMany, fx.row(i, strings.Repeat("n", 1000)))
+	// bulk is 1,200 rows of about 1 KiB that share one email, as the
+	// orders of one customer do.
+	const bulkRows = 1200
+	const bulkEmail = "bulk@example.com"
+	bulk := func() []connector.Row {
+		rows := make([]connector.Row, bulkRows)
+		for i := range rows {
+			k := int64(i + 1)
+			r := fx.row(k, fmt.Sprintf("%06d:", k)+strings.Repeat("abcdefghijklmnopqrstuvwxyz012345", 31))
+			r["email"] = bulkEmail
+			rows[i] = r
+		}
+		return rows
 	}
-	allIDs := make([]int64, many)
-	for i := range allIDs {
-		allIDs[i] = int64(i + 1)
-	}
+	bulkReq := connector.AccessRequest{Fields: allFields, Filters: []connector.Filter{
+		{Field: connector.Path{"email"}, Values: []any{bulkEmail}},
+	}}
 
 	t.Run("ManyBatches", func(t *testing.T) {
-		fx.Reset(t, seedMany)
-		var batches int
-		seen := map[int64]bool{}
-		n, err := c.Access(ctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: fields, Filters: byID(allIDs...)},
-			func(rows []connector.Row) error {
-				batches++
-				for _, r := range rows {
-					k := r["id"].(int64)
-					if seen[k] {
-						t.Errorf("row %d arrived twice", k)
-					}
-					seen[k] = true
-				}
-				return nil
-			})
+		ctx := ctxFor(t)
+		seed := bulk()
+		fx.Reset(t, seed)
+		req := bulkReq
+		req.Collection, req.RequestID = fx.Collection, "conformance"
+		batches := 0
+		var got []connector.Row
+		n, err := c.Access(ctx, id, req, func(rows []connector.Row) error {
+			batches++
+			got = append(got, rows...)
+			return nil
+		})
 		if err != nil {
 			t.Fatalf("Access: %v", err)
 		}
-		if n != many || len(seen) != many {
-			t.Fatalf("got %d rows (%d distinct), want %d", n, len(seen), many)
+		if n != bulkRows || len(got) != bulkRows {
+			t.Fatalf("got %d rows (reported %d), want %d", len(got), n, bulkRows)
 		}
+		sortByID(t, got)
+		for i := 1; i < len(got); i++ {
+			if got[i]["id"] == got[i-1]["id"] {
+				t.Fatalf("row %v arrived twice", got[i]["id"])
+			}
+		}
+		expectRows(t, got, seed, cols)
 		if batches < 2 {
-			t.Errorf("%d rows of 1 KiB came in %d batch; want bounded batches", many, batches)
+			t.Errorf("%d rows of 1 KiB came in %d batch; want bounded batches", bulkRows, batches)
 		}
 	})
 
 	t.Run("CancelMidStream", func(t *testing.T) {
+		ctx := ctxFor(t)
+		fx.Reset(t, bulk())
+		req := bulkReq
+		req.Collection = fx.Collection
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		start := time.Now()
-		_, err := c.Access(cctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: fields, Filters: byID(allIDs...)},
-			func([]connector.Row) error { cancel(); return nil })
-		if err == nil {
-			// The whole result may have been in flight already; acceptable
-			// only if it was fast.
-			t.Log("Access completed before the cancellation took effect")
-		} else if !errors.Is(err, context.Canceled) {
+		var cancelled time.Time
+		rows := 0
+		_, err := c.Access(cctx, id, req, func(b []connector.Row) error {
+			rows += len(b)
+			if cancelled.IsZero() {
+				cancelled = time.Now()
+				cancel()
+			}
+			return nil
+		})
+		if cancelled.IsZero() {
+			t.Fatalf("no row arrived: %v", err)
+		}
+		if d := time.Since(cancelled); d > 2*time.Second {
+			t.Errorf("Access returned %s after its context was cancelled; want under 2s", d)
+		}
+		switch {
+		case err == nil:
+			// Only possible when the whole answer was already on its way.
+			t.Logf("Access completed (%d rows) before the cancellation reached it", rows)
+		case !errors.Is(err, context.Canceled):
 			t.Errorf("cancelled Access: got %v, want context.Canceled", err)
+		case rows >= bulkRows:
+			t.Errorf("cancelled Access delivered all %d rows and still failed", rows)
 		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("cancelled Access took %s; want under 2s", d)
-		}
-		// The instance still works.
-		if got := access(t, []connector.Path{{"id"}}, byID(1)); len(got) != 1 {
-			t.Errorf("after cancel: got %d rows, want 1", len(got))
+		// The instance still answers.
+		if got := run(ctx, t, connector.AccessRequest{Fields: paths("id"), Filters: byID(1)}); len(got) != 1 {
+			t.Errorf("after a cancel: %d rows, want 1", len(got))
 		}
 	})
 
 	t.Run("Erase", func(t *testing.T) {
+		ctx := ctxFor(t)
 		var seed []connector.Row
 		for i := int64(1); i <= 5; i++ {
 			seed = append(seed, fx.row(i, fmt.Sprintf("name %d", i)))
 		}
 		fx.Reset(t, seed)
+		set := connector.Row{"name": "masked", "email": nil, "n": int64(-1)}
+		if fx.supports(KindDecimal) {
+			set["d"] = value.Decimal("0.00")
+		}
+		if fx.supports(KindBool) {
+			set["flag"] = false
+		}
+		if fx.supports(KindTime) {
+			set["ts"] = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		if fx.supports(KindBytes) {
+			set["b"] = nil
+		}
+		want := make([]connector.Row, len(seed))
+		for i, r := range seed {
+			want[i] = r
+			if k := r["id"].(int64); k == 2 || k == 4 {
+				masked := connector.Row{}
+				for c, v := range r {
+					masked[c] = v
+				}
+				for c, v := range set {
+					masked[c] = v
+				}
+				want[i] = masked
+			}
+		}
 		req := connector.EraseRequest{RequestID: "conformance", Collection: fx.Collection, Updates: []connector.RowUpdate{
-			{Key: connector.Row{"id": int64(2)}, Set: connector.Row{"name": "masked", "email": nil}},
-			{Key: connector.Row{"id": int64(4)}, Set: connector.Row{"name": "masked", "email": nil}},
+			{Key: connector.Row{"id": int64(2)}, Set: set},
+			{Key: connector.Row{"id": int64(4)}, Set: set},
 		}}
 		n, err := c.Erase(ctx, id, req)
 		if err != nil {
 			t.Fatalf("Erase: %v", err)
 		}
 		if n != 2 {
-			t.Errorf("Erase affected %d rows, want 2", n)
+			t.Errorf("Erase of 2 rows reported %d rows affected", n)
 		}
-		after := access(t, fields, byID(1, 2, 3, 4, 5))
-		check := func(after []connector.Row) {
-			t.Helper()
-			for i, r := range after {
-				k := r["id"].(int64)
-				if k == 2 || k == 4 {
-					if r["name"] != "masked" || r["email"] != nil {
-						t.Errorf("row %d after erase: name %v email %v, want masked and NULL", k, r["name"], r["email"])
-					}
-					continue
-				}
-				for _, col := range cols {
-					if err := sameValue(seed[i][col], r[col]); err != nil {
-						t.Errorf("row %d column %s changed by an erase of other rows: %v", k, col, err)
-					}
-				}
-			}
+		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4, 5)}), want, cols)
+
+		n, err = c.Erase(ctx, id, req)
+		if err != nil {
+			t.Fatalf("second identical Erase: %v", err)
 		}
-		check(after)
-		if _, err := c.Erase(ctx, id, req); err != nil {
-			t.Fatalf("second Erase: %v", err)
+		if n != 0 && n != 2 {
+			t.Errorf("second identical Erase reported %d rows affected; want 0 (changed) or 2 (matched)", n)
 		}
-		again := access(t, fields, byID(1, 2, 3, 4, 5))
-		check(again)
+		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4, 5)}), want, cols)
+
+		// Every key field must match; a key matching nothing is no error.
+		n, err = c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+			{Key: connector.Row{"id": int64(3), "email": "someone-else@example.com"}, Set: connector.Row{"name": "wrong"}},
+			{Key: connector.Row{"id": int64(999)}, Set: connector.Row{"name": "wrong"}},
+		}})
+		if err != nil || n != 0 {
+			t.Errorf("Erase of keys matching no row: %d rows affected, %v; want 0 and no error", n, err)
+		}
+		n, err = c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+			{Key: connector.Row{"id": int64(3), "email": "user3@example.com"}, Set: connector.Row{"name": "by composite key"}},
+		}})
+		if err != nil || n != 1 {
+			t.Errorf("Erase by a two-field key: %d rows affected, %v; want 1", n, err)
+		}
+		want[2] = cloneRow(want[2])
+		want[2]["name"] = "by composite key"
+		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4, 5)}), want, cols)
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
+		ctx := ctxFor(t)
+		const rows, workers, rounds = 40, 8, 4
 		var seed []connector.Row
-		for i := int64(1); i <= 40; i++ {
+		for i := int64(1); i <= rows; i++ {
 			seed = append(seed, fx.row(i, "c"))
 		}
 		fx.Reset(t, seed)
+		all := make([]int64, rows)
+		for i := range all {
+			all[i] = int64(i + 1)
+		}
 		var wg sync.WaitGroup
-		errs := make(chan error, 16)
-		for g := 0; g < 8; g++ {
+		errs := make(chan error, workers*rounds)
+		for g := range workers {
 			wg.Add(1)
-			go func(g int) {
+			go func() {
 				defer wg.Done()
 				k := int64(g*5 + 1)
-				if _, err := c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
-					{Key: connector.Row{"id": k}, Set: connector.Row{"name": fmt.Sprintf("g%d", g)}},
-				}}); err != nil {
-					errs <- err
-					return
+				for r := range rounds {
+					if _, err := c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+						{Key: connector.Row{"id": k}, Set: connector.Row{"name": fmt.Sprintf("g%d-%d", g, r)}},
+					}}); err != nil {
+						errs <- fmt.Errorf("worker %d: Erase: %w", g, err)
+						return
+					}
+					seen := 0
+					if _, err := c.Access(ctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: allFields, Filters: byID(all...)},
+						func(b []connector.Row) error { seen += len(b); return nil }); err != nil {
+						errs <- fmt.Errorf("worker %d: Access: %w", g, err)
+						return
+					}
+					if seen != rows {
+						errs <- fmt.Errorf("worker %d saw %d rows, want %d", g, seen, rows)
+					}
 				}
-				var rows int
-				if _, err := c.Access(ctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: fields, Filters: byID(allIDs[:40]...)},
-					func(b []connector.Row) error { rows += len(b); return nil }); err != nil {
-					errs <- err
-					return
-				}
-				if rows != 40 {
-					errs <- fmt.Errorf("goroutine %d saw %d rows, want 40", g, rows)
-				}
-			}(g)
+			}()
 		}
 		wg.Wait()
 		close(errs)
 		for err := range errs {
 			t.Error(err)
 		}
+		got := run(ctx, t, connector.AccessRequest{Fields: paths("id", "name"), Filters: byID(all...)})
+		for _, r := range got {
+			k := r["id"].(int64)
+			want := "c"
+			if (k-1)%5 == 0 && (k-1)/5 < workers {
+				want = fmt.Sprintf("g%d-%d", (k-1)/5, rounds-1)
+			}
+			if r["name"] != want {
+				t.Errorf("row %d: name %v, want %q", k, r["name"], want)
+			}
+		}
+	})
+
+	t.Run("TenMiB", func(t *testing.T) {
+		ctx := ctxFor(t)
+		big := func(seed byte) string {
+			b := make([]byte, 10<<20)
+			for i := range b {
+				b[i] = 'a' + byte((i*7+int(seed))%26)
+			}
+			return string(b)
+		}
+		first, second := big(1), big(2)
+		r := fx.row(1, first)
+		fx.Reset(t, []connector.Row{r, fx.row(2, "small")})
+		got := run(ctx, t, connector.AccessRequest{Fields: paths("id", "name"), Filters: byID(1, 2)})
+		if len(got) != 2 || got[0]["name"] != first {
+			t.Fatalf("a row with a 10 MiB value did not come back intact (%d rows)", len(got))
+		}
+		n, err := c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+			{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"name": second}},
+		}})
+		if err != nil || n != 1 {
+			t.Fatalf("Erase batch of 10 MiB: %d rows affected, %v", n, err)
+		}
+		got = run(ctx, t, connector.AccessRequest{Fields: paths("id", "name"), Filters: byID(1)})
+		if len(got) != 1 || got[0]["name"] != second {
+			t.Fatal("the 10 MiB value written by Erase did not come back intact")
+		}
 	})
 
 	t.Run("DryRun", func(t *testing.T) {
-		q, err := c.DryRun(ctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: fields, Filters: byID(1)})
+		ctx := ctxFor(t)
+		q, err := c.DryRun(ctx, id, connector.AccessRequest{Collection: fx.Collection, Fields: allFields, Filters: byID(1)})
 		if info.Has(schema.CapabilityDryRun) {
-			if err != nil || q == "" {
-				t.Errorf("dry_run advertised, DryRun gave %q, %v", q, err)
+			if err != nil || strings.TrimSpace(q) == "" {
+				t.Errorf("dry_run is advertised but DryRun gave %q, %v", q, err)
 			}
 		} else if !errors.Is(err, fault.ErrUnimplemented) {
-			t.Errorf("dry_run not advertised, DryRun gave %q, %v; want ErrUnimplemented", q, err)
+			t.Errorf("dry_run is not advertised but DryRun gave %q, %v; want ErrUnimplemented", q, err)
 		}
 	})
 
 	t.Run("CloseTwice", func(t *testing.T) {
-		if diags, err := c.Configure(ctx, "closing", fx.Config); err != nil || diags.HasErrors() {
+		ctx := ctxFor(t)
+		const cid = "closing"
+		if diags, err := c.Configure(ctx, cid, fx.Config); err != nil || diags.HasErrors() {
 			t.Fatalf("Configure: %v %v", err, diags.Err())
 		}
-		for i := 0; i < 2; i++ {
-			if err := c.CloseInstance(ctx, "closing"); err != nil {
-				t.Errorf("CloseInstance #%d: %v", i+1, err)
+		for i := 1; i <= 2; i++ {
+			if err := c.CloseInstance(ctx, cid); err != nil {
+				t.Errorf("CloseInstance #%d: %v", i, err)
 			}
 		}
-		_, err := c.Access(ctx, "closing", connector.AccessRequest{Collection: fx.Collection, Fields: fields, Filters: byID(1)},
+		_, err := c.Access(ctx, cid, connector.AccessRequest{Collection: fx.Collection, Fields: allFields, Filters: byID(1)},
 			func([]connector.Row) error { return nil })
 		if !errors.Is(err, fault.ErrInstanceNotFound) {
 			t.Errorf("Access on a closed instance: %v, want ErrInstanceNotFound", err)
 		}
+		// The other instance is unaffected.
+		if err := c.Test(ctx, id); err != nil {
+			t.Errorf("Test of another instance after a close: %v", err)
+		}
 	})
 }
 
-func keys(r connector.Row) []string {
-	out := make([]string, 0, len(r))
-	for k := range r {
-		out = append(out, k)
+func paths(cols ...string) []connector.Path {
+	out := make([]connector.Path, len(cols))
+	for i, c := range cols {
+		out[i] = connector.Path{c}
 	}
-	sort.Strings(out)
 	return out
 }
 
-// sameValue compares a seeded value with what came back: exactly, except
-// decimals (as numbers) and times (same instant and same offset).
-func sameValue(want, got any) error {
-	switch w := want.(type) {
-	case value.Decimal:
-		g, ok := got.(value.Decimal)
-		if !ok {
-			return fmt.Errorf("got %T %v, want decimal %s", got, got, w)
-		}
-		wr, _ := new(big.Rat).SetString(string(w))
-		gr, ok := new(big.Rat).SetString(string(g))
-		if !ok || wr.Cmp(gr) != 0 {
-			return fmt.Errorf("got decimal %s, want %s", g, w)
-		}
-		return nil
-	case time.Time:
-		g, ok := got.(time.Time)
-		if !ok {
-			return fmt.Errorf("got %T %v, want time %s", got, got, w)
-		}
-		_, wo := w.Zone()
-		_, gotOff := g.Zone()
-		if !g.Equal(w) || wo != gotOff {
-			return fmt.Errorf("got time %s, want %s (same instant and offset)", g.Format(time.RFC3339Nano), w.Format(time.RFC3339Nano))
-		}
-		return nil
-	case []byte:
-		g, ok := got.([]byte)
-		if !ok || !bytes.Equal(g, w) {
-			return fmt.Errorf("got %T %v, want bytes %v", got, got, w)
-		}
-		return nil
+func byID(keys ...int64) []connector.Filter {
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i] = k
 	}
-	if !reflect.DeepEqual(want, got) {
-		return fmt.Errorf("got %T %v, want %T %v", got, got, want, want)
+	return []connector.Filter{{Field: connector.Path{"id"}, Values: vals}}
+}
+
+func ids(rows []connector.Row) []int64 {
+	var out []int64
+	for _, r := range rows {
+		k, _ := r["id"].(int64)
+		out = append(out, k)
 	}
-	return nil
+	return out
+}
+
+func sortByID(t *testing.T, rows []connector.Row) {
+	t.Helper()
+	for _, r := range rows {
+		if _, ok := r["id"].(int64); !ok {
+			t.Fatalf("a row's id is %T %v, want int64", r["id"], r["id"])
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i]["id"].(int64) < rows[j]["id"].(int64) })
+}
+
+func extraKeys(r connector.Row, fields []string) []string {
+	var extra []string
+	for k := range r {
+		if !slices.Contains(fields, k) {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return extra
+}
+
+func cloneRow(r connector.Row) connector.Row {
+	out := make(connector.Row, len(r))
+	for k, v := range r {
+		out[k] = v
+	}
+	return out
+}
+
+func describeFilters(fs []connector.Filter) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = fmt.Sprintf("%s IN %d values", f.Field, len(f.Values))
+	}
+	return "where " + strings.Join(parts, " OR ")
 }
