@@ -243,4 +243,3 @@ func median(d []time.Duration) float64 {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return float64(d[len(d)/2].Nanoseconds()) / 1e6
 }
-

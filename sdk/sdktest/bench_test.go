@@ -139,3 +139,38 @@ func TestTenMiBBothWays(t *testing.T) {
 		t.Fatalf("10 MiB erase batch: %d, %v", affected, err)
 	}
 }
+
+// TestStreamOrder: rows cross a real plugin process complete and in the
+// order the plugin wrote them, across many batches.
+func TestStreamOrder(t *testing.T) {
+	c := sdktest.LaunchConnector(t, sdktest.BuildPlugin(t, "testdata/benchconnector"))
+	ctx := context.Background()
+	if diags, err := c.Configure(ctx, "o", map[string]any{"size": int64(3000)}); err != nil || diags.HasErrors() {
+		t.Fatalf("configure: %v %v", err, diags.Err())
+	}
+	const rows = 5000
+	next, batches := int64(0), 0
+	n, err := c.Access(ctx, "o", connector.AccessRequest{
+		Collection: connector.Collection{Name: "t"}, Fields: []connector.Path{{"id"}},
+		Filters: []connector.Filter{{Field: connector.Path{"id"}, Values: []any{int64(rows)}}},
+	}, func(b []connector.Row) error {
+		batches++
+		if len(b) > 500 {
+			t.Errorf("batch of %d rows; want at most 500", len(b))
+		}
+		for _, r := range b {
+			if r["id"] != next {
+				t.Fatalf("row %v arrived where %d was due", r["id"], next)
+			}
+			next++
+		}
+		return nil
+	})
+	if err != nil || n != rows || next != rows {
+		t.Fatalf("got %d rows (%d in order), %v", n, next, err)
+	}
+	// 5,000 rows of 3 KiB are 15 MiB: at most ~1 MiB per batch.
+	if batches < 14 {
+		t.Errorf("%d batches for 15 MiB; want batches of at most about 1 MiB", batches)
+	}
+}
