@@ -366,6 +366,6 @@ func TestExampleConfigs(t *testing.T) {
 		})
 	}
 	if n == 0 {
-		t.Skip("no example configurations in ../../configs")
+		t.Fatal("no example configurations in ../../configs: the examples are part of the repository")
 	}
 }
