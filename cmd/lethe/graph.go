@@ -100,13 +100,14 @@ func graphPlanArgs(fs *flag.FlagSet, args []string) (positional []string, code i
 	}
 }
 
-// loadCollectionGraph loads and validates the configuration in dir and
+// loadCollectionGraph loads the structure of the configuration in dir (env()
+// variables need not be set: see config.LoadStructure), validates it and
 // builds its collection graph. Load or Validate errors are written to
 // stderr and ok is false. The graph's own diagnostics (graph.Build) are
 // returned for the caller to decide on; the graph is usable for drawing
 // even when they hold errors, not for planning.
 func loadCollectionGraph(dir string, stderr io.Writer) (cfg *config.Config, g *graph.Graph, graphDiags hcl.Diagnostics, ok bool) {
-	cfg, diags := config.Load(dir)
+	cfg, diags := config.LoadStructure(dir)
 	if !diags.HasErrors() {
 		diags = append(diags, cfg.Validate()...)
 	}

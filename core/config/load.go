@@ -24,6 +24,25 @@ func Load(dir string) (*Config, hcl.Diagnostics) {
 	return newLoader(dir, os.LookupEnv).load()
 }
 
+// PlaceholderSecret is what LoadStructure gives an unset env() variable: 44
+// characters of base64 for 32 zero bytes, so it passes every length check
+// of a key or secret. It never reaches a database or a server.
+const PlaceholderSecret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+// LoadStructure loads dir like Load for commands that read only its
+// structure (datasets, policies, the graph: lethe plan and lethe graph):
+// an env() variable that is not set yields PlaceholderSecret instead of an
+// error, so operators can plan and draw without the deployment's secrets.
+// The result must never be used to connect to anything or to serve.
+func LoadStructure(dir string) (*Config, hcl.Diagnostics) {
+	return newLoader(dir, func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		return PlaceholderSecret, true
+	}).load()
+}
+
 type loader struct {
 	dir       string
 	lookupEnv func(string) (string, bool)
