@@ -1,0 +1,381 @@
+package execute
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lethehq/lethe/core/config"
+	"github.com/lethehq/lethe/core/dataset"
+	"github.com/lethehq/lethe/core/plan"
+	"github.com/lethehq/lethe/core/store"
+	"github.com/lethehq/lethe/sdk/connector"
+	"github.com/lethehq/lethe/sdk/fault"
+	"github.com/lethehq/lethe/sdk/schema"
+	"github.com/lethehq/lethe/sdk/value"
+)
+
+// accessPhase queries every planned collection, parents before children.
+func (r *run) accessPhase(ctx context.Context) error {
+	done, err := r.e.opts.Store.DoneNodes(ctx, r.req.ID, store.PhaseAccess)
+	if err != nil {
+		return err
+	}
+	doneSet := make(map[string]bool, len(done))
+	for k := range done {
+		doneSet[k] = true
+	}
+	tasks := make([]task, 0, len(r.plan.Nodes))
+	for i := range r.plan.Nodes {
+		n := &r.plan.Nodes[i]
+		deps := make([]string, len(n.Dependencies))
+		for j, d := range n.Dependencies {
+			deps[j] = d.String()
+		}
+		tasks = append(tasks, task{
+			name: n.Address.String(),
+			deps: deps,
+			conn: n.Dataset.Connection,
+			run:  func(ctx context.Context) error { return r.accessNode(ctx, n) },
+		})
+	}
+	return r.schedule(ctx, tasks, doneSet)
+}
+
+// query is one Access call's filters.
+type query struct {
+	filters []connector.Filter
+}
+
+// accessNode runs one collection's queries with retries and checkpoints
+// its rows.
+func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
+	name := n.Address.String()
+	st := r.e.opts.Store
+	conn := r.e.cfg.Connection(n.Dataset.Connection)
+	if conn == nil {
+		return fault.AsPermanent(fmt.Errorf("access %s: dataset %s names connection %q, which is not declared", name, n.Dataset.Name, n.Dataset.Connection))
+	}
+	inputs, dropped, err := r.inputs(ctx, n)
+	if err != nil {
+		return fmt.Errorf("access %s: gather inputs: %w", name, err)
+	}
+	queries, entries := buildQueries(n, inputs)
+	var detail string
+	if dropped > 0 {
+		detail = fmt.Sprintf("%d input values did not convert to the field's type and were dropped", dropped)
+		r.log.Warn("input values dropped", "node", name, "dropped", dropped)
+	}
+	if len(queries) == 0 && detail == "" {
+		detail = "no input values reached this collection; nothing queried"
+	}
+	return r.attempt(ctx, store.PhaseAccess, name,
+		func() (int, error) { return st.BeginNode(ctx, r.req.ID, store.PhaseAccess, name) },
+		func(attempt int) error {
+			started := time.Now()
+			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeStarted, Attempt: attempt})
+			rows, err := r.queryNode(ctx, n, conn, queries, entries)
+			if err != nil {
+				return err
+			}
+			if err := r.e.failpoint(PointAccessFinish, name); err != nil {
+				return err
+			}
+			d := time.Since(started)
+			res := store.NodeResult{Rows: rows, Duration: d, Attempts: attempt, Detail: detail}
+			ev := store.Event{Type: store.EventNodeDone, Phase: store.PhaseAccess, Node: name, Rows: rows, DurationMS: d.Milliseconds(), Attempt: attempt}
+			if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseAccess, name, res, ev); err != nil {
+				return fmt.Errorf("checkpoint %s: %w", name, err)
+			}
+			r.log.Info("node done", "phase", "access", "node", name, "rows", rows, "queries", len(queries), "duration", d)
+			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeDone, Rows: rows, Duration: d, Attempt: attempt})
+			return nil
+		})
+}
+
+// queryNode issues the node's queries and stores the rows page by page.
+func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connection, queries []query, entries []entryArray) (int64, error) {
+	name := n.Address.String()
+	if len(queries) == 0 {
+		return 0, nil
+	}
+	c, err := r.e.connector(ctx, conn)
+	if err != nil {
+		return 0, err
+	}
+	fields := make([]connector.Path, 0, len(n.Collection.Fields))
+	for _, f := range n.Collection.Fields {
+		fields = append(fields, connector.Path{f.Name})
+	}
+	pk := primaryKeys(n.Collection)
+	var (
+		buf   pageBuffer
+		page  int
+		total int64
+		seen  map[[16]byte]struct{}
+	)
+	if len(queries) > 1 {
+		// Several queries can return the same row; keep it once.
+		seen = map[[16]byte]struct{}{}
+	}
+	flush := func() error {
+		if buf.empty() {
+			return nil
+		}
+		data, err := buf.take()
+		if err != nil {
+			return err
+		}
+		if err := r.e.opts.Store.AppendRows(ctx, r.req.ID, store.PhaseAccess, name, page, data); err != nil {
+			return fmt.Errorf("checkpoint rows of %s: %w", name, err)
+		}
+		page++
+		return r.e.failpoint(PointAccessPage, name)
+	}
+	for _, q := range queries {
+		req := connector.AccessRequest{
+			RequestID:  r.req.ID,
+			Collection: connector.Collection{Dataset: n.Address.Dataset, Name: n.Address.Collection},
+			Fields:     fields,
+			Filters:    q.filters,
+		}
+		_, err := c.Access(ctx, conn.Name, req, func(rows []connector.Row) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			for _, row := range rows {
+				if seen != nil {
+					k, err := rowKey(row, pk)
+					if err != nil {
+						return err
+					}
+					if _, dup := seen[k]; dup {
+						continue
+					}
+					seen[k] = struct{}{}
+				}
+				markMatches(row, entries)
+				if err := buf.add(row); err != nil {
+					return fault.AsPermanent(err)
+				}
+				total++
+				if buf.full() {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// rowKey identifies a row by its primary key, or by all its values when
+// the collection declares none.
+func rowKey(row connector.Row, pk []string) ([16]byte, error) {
+	var sub connector.Row
+	if len(pk) > 0 {
+		sub = make(connector.Row, len(pk))
+		for _, k := range pk {
+			sub[k] = row[k]
+		}
+	} else {
+		sub = row
+	}
+	m, err := value.MapToProto(sub)
+	if err != nil {
+		return [16]byte{}, err
+	}
+	h := sha256.New()
+	for _, k := range sortedKeys(m.GetFields()) {
+		fmt.Fprintf(h, "%d:%s", len(k), k)
+		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m.GetFields()[k])
+		h.Write(b)
+	}
+	var out [16]byte
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+func primaryKeys(c *dataset.Collection) []string {
+	var pk []string
+	for _, f := range c.Fields {
+		if f.PrimaryKey {
+			pk = append(pk, f.Name)
+		}
+	}
+	sort.Strings(pk)
+	return pk
+}
+
+// nodeInputs are a node's filter values by field path.
+type nodeInputs map[string]*valueSet
+
+// inputs gathers the values that find the node's rows: the request's
+// identities for seeded fields, and the values its parents returned for
+// each incoming reference, cast to this field's type and de-duplicated.
+func (r *run) inputs(ctx context.Context, n *plan.Node) (nodeInputs, int, error) {
+	in := nodeInputs{}
+	dropped := 0
+	add := func(path dataset.Path, v any) {
+		f := n.Collection.Field(path)
+		typ := ""
+		if f != nil {
+			typ = f.Type
+		}
+		c, ok := cast(typ, v)
+		if !ok {
+			dropped++
+			return
+		}
+		k := path.String()
+		if in[k] == nil {
+			in[k] = &valueSet{}
+		}
+		in[k].add(c)
+	}
+	for _, s := range n.Seeds {
+		if v, ok := r.req.Identities[s.Identity]; ok {
+			add(s.Field, v)
+		}
+	}
+	for _, inp := range n.Inputs {
+		vals, err := r.parentValues(ctx, inp.From)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, v := range vals {
+			add(inp.To, v)
+		}
+	}
+	return in, dropped, nil
+}
+
+// parentValues returns the values at a done parent's field, read once from
+// its checkpoint.
+func (r *run) parentValues(ctx context.Context, from dataset.FieldAddress) ([]any, error) {
+	key := from.String()
+	r.valuesMu.Lock()
+	pv := r.values[key]
+	if pv == nil {
+		pv = &parentValues{}
+		r.values[key] = pv
+	}
+	r.valuesMu.Unlock()
+	pv.once.Do(func() {
+		var set valueSet
+		node := from.CollectionAddress().String()
+		pv.err = r.e.opts.Store.ReadRows(ctx, r.req.ID, store.PhaseAccess, node, func(_ int, data []byte) error {
+			return decodePage(data, func(row connector.Row) error {
+				collect(map[string]any(accessView(row)), from.Field, set.add)
+				return nil
+			})
+		})
+		pv.values = set.values
+	})
+	if pv.err != nil {
+		return nil, fmt.Errorf("read rows of %s: %w", from.CollectionAddress(), pv.err)
+	}
+	return pv.values, nil
+}
+
+// buildQueries turns a node's inputs into Access filters: one query with
+// every filter when the values fit in MaxInValues, otherwise one query per
+// chunk of MaxInValues values of one field. It also returns the entry
+// arrays whose matches rows must record.
+func buildQueries(n *plan.Node, in nodeInputs) ([]query, []entryArray) {
+	paths := sortedKeys(in)
+	var entries []entryArray
+	total := 0
+	for _, p := range paths {
+		total += in[p].len()
+		path := dataset.Path(splitDots(p))
+		if k := arrayPrefix(n.Collection, path); k > 0 && !returnsAll(n.Collection, path) {
+			typ := ""
+			if f := n.Collection.Field(path); f != nil {
+				typ = f.Type
+			}
+			entries = append(entries, entryArray{prefix: path[:k], rest: path[k:], typ: typ, values: in[p]})
+		}
+	}
+	if total == 0 {
+		return nil, entries
+	}
+	if total <= MaxInValues {
+		q := query{}
+		for _, p := range paths {
+			if in[p].len() > 0 {
+				q.filters = append(q.filters, connector.Filter{Field: splitDots(p), Values: in[p].values})
+			}
+		}
+		return []query{q}, entries
+	}
+	var qs []query
+	for _, p := range paths {
+		vals := in[p].values
+		for len(vals) > 0 {
+			k := min(len(vals), MaxInValues)
+			qs = append(qs, query{filters: []connector.Filter{{Field: splitDots(p), Values: vals[:k:k]}}})
+			vals = vals[k:]
+		}
+	}
+	return qs, entries
+}
+
+func splitDots(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// connector returns the connector for conn with its instance configured.
+func (e *Engine) connector(ctx context.Context, conn *config.Connection) (Connector, error) {
+	c, err := e.opts.Plugins.Connector(conn.Plugin)
+	if err != nil {
+		return nil, fault.AsPermanent(fmt.Errorf("connection %s: %w", conn.Name, err))
+	}
+	if err := e.configure(ctx, "connection "+conn.Name, conn.Name, conn.Config, c.Configure); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// configure configures a plugin instance once per engine; a failure is
+// not remembered, so the next node tries again.
+func (e *Engine) configure(ctx context.Context, what, id string, cfg map[string]any,
+	fn func(context.Context, string, map[string]any) (schema.Diagnostics, error)) error {
+	e.mu.Lock()
+	_, ok := e.configured[what]
+	e.mu.Unlock()
+	if ok {
+		return nil
+	}
+	diags, err := fn(ctx, id, cfg)
+	if err != nil {
+		return fmt.Errorf("configure %s: %w", what, err)
+	}
+	if derr := diags.Err(); derr != nil {
+		return fault.AsPermanent(fmt.Errorf("configure %s: %w", what, derr))
+	}
+	e.mu.Lock()
+	e.configured[what] = nil
+	e.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,309 @@
+// Package execute runs privacy requests: it plans a request over the
+// current datasets, queries each reached collection through its connector
+// plugin (access), packages what the policy's access rules select and
+// uploads it through storage plugins, and masks what its erasure rules
+// target (erasure).
+//
+// Every step is checkpointed in the store before the next one relies on it:
+// a node's rows are written page by page and the node is marked done in the
+// same transaction as its event; an upload is marked done with its
+// location; an erasure node is marked done with its count. A request run
+// again after a crash (Engine.Run on the same id) skips every done node and
+// upload and never queries or masks them again. Erasure batches are
+// idempotent (they set masked values computed from the checkpointed
+// originals), so a crash between a batch's commit and the node's checkpoint
+// leaves the same data after the re-run.
+//
+// A request's status says complete only once every node, upload and
+// erasure is durably done; any failure that retries cannot fix ends it in
+// error with the reason, with its checkpoints kept for a retry.
+package execute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/lethehq/lethe/core/config"
+	"github.com/lethehq/lethe/core/graph"
+	"github.com/lethehq/lethe/core/mask"
+	"github.com/lethehq/lethe/core/plan"
+	"github.com/lethehq/lethe/core/policy"
+	"github.com/lethehq/lethe/core/store"
+)
+
+// Defaults.
+const (
+	// MaxInValues bounds the values of one query's filters; more values
+	// are split into several queries.
+	MaxInValues = 1000
+	// EraseBatch is the number of row updates sent in one Erase call (one
+	// transaction in the database).
+	EraseBatch = 500
+	// DefaultAttempts is how often a node is tried before it fails.
+	DefaultAttempts = 3
+	// MaxEncryptedPackage bounds a package encrypted with the requester's
+	// key: AES-GCM in the reference format seals the whole document at once.
+	MaxEncryptedPackage = 1 << 30
+)
+
+// Options configure an Engine.
+type Options struct {
+	Config  *config.Config
+	Store   store.Store
+	Plugins Plugins
+	Logger  hclog.Logger
+	// Attempts per node (default DefaultAttempts); BackoffBase and
+	// BackoffMax bound the wait between attempts (defaults 200ms and 10s).
+	Attempts    int
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// Observe, when set, receives a Progress for each step of a request as
+	// it happens (the CLI's progress lines). It must not block for long.
+	Observe func(Progress)
+	// Failpoint, when set, is called at named points of a run (see the
+	// Point constants). A non-nil error aborts the run at once, leaving the
+	// store as a crash at that point would: tests use it to check resume.
+	Failpoint func(point string) error
+}
+
+// Failpoints, with the node or rule name appended after a colon.
+const (
+	PointAccessPage    = "access.page"    // after a page of rows is stored
+	PointAccessFinish  = "access.finish"  // before a node is marked done
+	PointUploadFinish  = "upload.finish"  // after an upload, before it is marked done
+	PointErasureBatch  = "erasure.batch"  // after an erase batch committed
+	PointErasureFinish = "erasure.finish" // before an erasure node is marked done
+)
+
+// Progress is one step of a request, for display.
+type Progress struct {
+	RequestID string
+	Phase     store.Phase
+	Node      string // collection address, or the rule name for uploads
+	Event     store.EventType
+	Rows      int64
+	Masked    int64
+	Duration  time.Duration
+	Attempt   int
+	Err       error
+	Location  string
+}
+
+// Engine runs requests. It is safe for concurrent use; limits on parallel
+// queries hold across all the requests it runs.
+type Engine struct {
+	opts   Options
+	cfg    *config.Config
+	graph  *graph.Graph
+	log    hclog.Logger
+	global chan struct{}
+	conns  map[string]chan struct{}
+
+	mu         sync.Mutex
+	configured map[string]error // plugin instances configured, by instance id
+	running    map[string]context.CancelFunc
+}
+
+// New returns an engine for a validated configuration.
+func New(opts Options) (*Engine, error) {
+	if opts.Config == nil || opts.Store == nil || opts.Plugins == nil {
+		return nil, errors.New("execute: Config, Store and Plugins are required")
+	}
+	g, diags := graph.Build(opts.Config.Datasets)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("execute: the datasets do not form a valid graph: %s", diags.Error())
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = DefaultAttempts
+	}
+	if opts.BackoffBase <= 0 {
+		opts.BackoffBase = 200 * time.Millisecond
+	}
+	if opts.BackoffMax <= 0 {
+		opts.BackoffMax = 10 * time.Second
+	}
+	maxNodes := opts.Config.Server.MaxParallelNodes
+	if maxNodes <= 0 {
+		maxNodes = config.DefaultMaxParallelNodes
+	}
+	e := &Engine{
+		opts:       opts,
+		cfg:        opts.Config,
+		graph:      g,
+		log:        opts.Logger,
+		global:     make(chan struct{}, maxNodes),
+		conns:      map[string]chan struct{}{},
+		configured: map[string]error{},
+		running:    map[string]context.CancelFunc{},
+	}
+	for _, c := range opts.Config.Connections {
+		n := c.MaxParallel
+		if n <= 0 {
+			n = config.DefaultMaxParallel
+		}
+		e.conns[c.Name] = make(chan struct{}, n)
+	}
+	return e, nil
+}
+
+// Submission is a new request.
+type Submission struct {
+	Policy     string
+	Identities map[string]string
+	// ResultKey encrypts the access package (16, 24 or 32 bytes); optional.
+	ResultKey      []byte
+	Source         string
+	ExternalID     string
+	IdempotencyKey string
+	// Status to create the request in: approved (the default) runs at
+	// once; pending waits for a review.
+	Status store.Status
+}
+
+// Submit checks a submission against the configuration, generates the
+// request's masking secrets and stores it. Nothing is stored when the
+// policy is unknown, an identity is empty, no supplied identity reaches a
+// collection, or the result key has a wrong length.
+func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, error) {
+	pol := e.cfg.Policy(s.Policy)
+	if pol == nil {
+		return nil, fmt.Errorf("unknown policy %q; declared policies: %s", s.Policy, policyNames(e.cfg))
+	}
+	if len(s.Identities) == 0 {
+		return nil, errors.New("no identity given; give at least one, e.g. email")
+	}
+	names := make([]string, 0, len(s.Identities))
+	for k, v := range s.Identities {
+		if v == "" {
+			return nil, fmt.Errorf("identity %q is empty", k)
+		}
+		names = append(names, k)
+	}
+	switch len(s.ResultKey) {
+	case 0, 16, 24, 32:
+	default:
+		return nil, fmt.Errorf("encryption key is %d bytes; it must be 16, 24 or 32 bytes", len(s.ResultKey))
+	}
+	if _, err := plan.New(e.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)}); err != nil {
+		return nil, err
+	}
+	sec, err := mask.NewSecrets(maskSpecs(pol))
+	if err != nil {
+		return nil, err
+	}
+	secBytes, err := sec.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	status := s.Status
+	if status == "" {
+		status = store.StatusApproved
+	}
+	source := s.Source
+	if source == "" {
+		source = store.SourceAPI
+	}
+	r := &store.Request{
+		Policy:         pol.Name,
+		Status:         status,
+		Identities:     s.Identities,
+		ResultKey:      s.ResultKey,
+		Source:         source,
+		ExternalID:     s.ExternalID,
+		IdempotencyKey: s.IdempotencyKey,
+	}
+	if pol.ExecutionTimeframe > 0 {
+		r.DueAt = time.Now().Add(pol.ExecutionTimeframe).UTC()
+	}
+	return e.opts.Store.CreateRequest(ctx, r, secBytes)
+}
+
+// Cancel stops a running request at its next batch. The caller records why
+// (the API moves the request to canceled first).
+func (e *Engine) Cancel(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cancel, ok := e.running[id]; ok {
+		cancel()
+		return true
+	}
+	return false
+}
+
+// Resume runs every request a previous process left approved or in
+// processing, oldest first, one after the other, and returns the first
+// error that is not the request's own failure.
+func (e *Engine) Resume(ctx context.Context) ([]*store.Request, error) {
+	reqs, err := e.opts.Store.Unfinished(ctx, store.StatusApproved, store.StatusInProcessing)
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.Request
+	for _, r := range reqs {
+		done, err := e.Run(ctx, r.ID)
+		if done != nil {
+			out = append(out, done)
+		}
+		if err != nil && !errors.Is(err, ErrRequestFailed) {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// ErrRequestFailed wraps the reason of a request that ended in error.
+var ErrRequestFailed = errors.New("request failed")
+
+func policyNames(cfg *config.Config) string {
+	if len(cfg.Policies) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, p := range cfg.Policies {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.Name
+	}
+	return s
+}
+
+func hasErasure(p *policy.Policy) bool {
+	for _, r := range p.Rules {
+		if r.Action == policy.ActionErasure {
+			return true
+		}
+	}
+	return false
+}
+
+// maskSpecs lists every masking step of the policy's erasure rules.
+func maskSpecs(p *policy.Policy) []mask.Spec {
+	var out []mask.Spec
+	for _, r := range p.Rules {
+		if r.Action == policy.ActionErasure {
+			out = append(out, chainOf(r)...)
+		}
+	}
+	return out
+}
+
+func chainOf(r *policy.Rule) mask.Chain {
+	var c mask.Chain
+	for _, m := range r.Masking {
+		m = m.WithDefaults()
+		c = append(c, mask.Spec{
+			Strategy: m.Strategy, RewriteValue: m.RewriteValue, Length: m.Length,
+			Algorithm: m.Algorithm, Mode: m.Mode, FormatSuffix: m.Suffix,
+		})
+	}
+	return c
+}
