@@ -65,7 +65,7 @@ bench: build
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
-## quickstart: build, then validate and plan the embedded example
+## quickstart: build, then fulfil an access and an erasure request on the embedded example
 quickstart: build
 	scripts/quickstart.sh
 

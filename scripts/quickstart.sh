@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# The README's first command (after `make build`). Creates the example
-# SQLite database, then shows what Lethe does for an access and an erasure
-# request on the embedded example (SQLite, local storage): the plugins, the
-# validated configuration, and both plans with each collection's SQL from the
-# connector. Executing the requests (`lethe run`) arrives with the execution
-# issue.
+# The README's first command (after `make build`). Creates the example SQLite
+# database from configs/quickstart, then fulfils an access request and an
+# erasure request for one example customer (jane@example.com) on the embedded
+# defaults: SQLite, local storage, bbolt state under data/quickstart/state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=configs/quickstart
+identity=email=jane@example.com
 echo "== creating data/quickstart/shop.db from $dir/sample-data.sql"
 go run ./plugins/connector-sqlite/cmd/lethe-sqlite-load -replace data/quickstart/shop.db "$dir/sample-data.sql"
 echo
@@ -17,8 +16,11 @@ echo
 echo "== lethe validate $dir"
 bin/lethe validate "$dir"
 echo
-echo "== lethe plan (access) for jane@example.com"
-bin/lethe plan "$dir" --policy access --identity email=jane@example.com
+echo "== lethe run $dir --policy access --identity $identity"
+bin/lethe run "$dir" --plugin-dir bin/plugins --policy access --identity "$identity"
 echo
-echo "== lethe plan (erasure) for jane@example.com"
-bin/lethe plan "$dir" --policy erasure --identity email=jane@example.com
+echo "== lethe run $dir --policy erasure --identity $identity"
+bin/lethe run "$dir" --plugin-dir bin/plugins --policy erasure --identity "$identity"
+echo
+echo "Both requests are complete. The access package is the user_data.json named above;"
+echo "data/quickstart/shop.db now holds jane's erased rows (sqlite3 data/quickstart/shop.db)."
