@@ -408,8 +408,13 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		c := req.Counts[k]
+		c, counted := req.Counts[k]
 		s := p.steps[k]
+		if !counted && s != nil {
+			// The request ended before its counts were recorded (an
+			// error): show what this run saw.
+			c.Found, c.Masked = s.found, s.masked
+		}
 		status, dur := "done (earlier run)", time.Duration(0)
 		if s != nil {
 			status, dur = s.status, s.accessDur+s.eraseDur

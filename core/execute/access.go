@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -358,11 +359,26 @@ func (e *Engine) connector(ctx context.Context, conn *config.Connection) (Connec
 }
 
 // configure configures a plugin instance once per engine; a failure is
-// not remembered, so the next node tries again.
+// not remembered, so the next node tries again. Nodes that start together
+// wait for one Configure: a second one would replace the instance (and
+// close its connections) under the first node's feet.
 func (e *Engine) configure(ctx context.Context, what, id string, cfg map[string]any,
 	fn func(context.Context, string, map[string]any) (schema.Diagnostics, error)) error {
 	e.mu.Lock()
 	_, ok := e.configured[what]
+	lock := e.configLock[what]
+	if lock == nil {
+		lock = &sync.Mutex{}
+		e.configLock[what] = lock
+	}
+	e.mu.Unlock()
+	if ok {
+		return nil
+	}
+	lock.Lock()
+	defer lock.Unlock()
+	e.mu.Lock()
+	_, ok = e.configured[what]
 	e.mu.Unlock()
 	if ok {
 		return nil

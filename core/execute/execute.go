@@ -105,7 +105,8 @@ type Engine struct {
 	conns  map[string]chan struct{}
 
 	mu         sync.Mutex
-	configured map[string]error // plugin instances configured, by instance id
+	configured map[string]error       // plugin instances configured, by instance id
+	configLock map[string]*sync.Mutex // serialises the first Configure of each instance
 	running    map[string]context.CancelFunc
 }
 
@@ -142,6 +143,7 @@ func New(opts Options) (*Engine, error) {
 		global:     make(chan struct{}, maxNodes),
 		conns:      map[string]chan struct{}{},
 		configured: map[string]error{},
+		configLock: map[string]*sync.Mutex{},
 		running:    map[string]context.CancelFunc{},
 	}
 	for _, c := range opts.Config.Connections {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/lethehq/lethe/core/store"
 	"github.com/lethehq/lethe/sdk/connector"
 	"github.com/lethehq/lethe/sdk/fault"
+	"github.com/lethehq/lethe/sdk/schema"
 )
 
 func jane() map[string]string { return map[string]string{"email": "jane@example.com"} }
@@ -576,5 +579,45 @@ func TestReadOnlyConnectionRefusesErasure(t *testing.T) {
 	}
 	if e.db.erases.Load() != 0 {
 		t.Fatal("Erase called on a read-only connection")
+	}
+}
+
+// TestConfigureOncePerInstance: nodes that start together on one
+// connection configure its instance once; a second Configure would replace
+// the instance under a running node (the PostgreSQL connector closed the
+// first pool: "closed pool").
+func TestConfigureOncePerInstance(t *testing.T) {
+	e := &Engine{configured: map[string]error{}, configLock: map[string]*sync.Mutex{}}
+	var calls atomic.Int64
+	fn := func(context.Context, string, map[string]any) (schema.Diagnostics, error) {
+		calls.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		return nil, nil
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.configure(context.Background(), "connection db", "db", nil, fn); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("Configure ran %d times, want once", n)
+	}
+	failing := func(context.Context, string, map[string]any) (schema.Diagnostics, error) {
+		calls.Add(1)
+		return nil, errors.New("connection refused")
+	}
+	for range 2 {
+		if err := e.configure(context.Background(), "connection other", "other", nil, failing); err == nil {
+			t.Fatal("a failed Configure reported success")
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("a failed Configure must be tried again by the next node: %d calls, want 3", n)
 	}
 }
