@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-var backends = []string{"sqlite", "postgres"}
+var backends = []string{"sqlite", "postgres", "mysql"}
 
 // erased is what the example erasure policy does to jane@example.com's
 // rows: "H" an HMAC-SHA256 of the value in hex, "H40" the same cut to the

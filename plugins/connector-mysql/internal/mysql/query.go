@@ -1,0 +1,350 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/lethehq/lethe/sdk/connector"
+	"github.com/lethehq/lethe/sdk/fault"
+)
+
+type unknownColumnError struct {
+	table, column string
+	known         []string
+}
+
+func (e *unknownColumnError) Error() string {
+	return fmt.Sprintf("table %q has no column %q (its columns: %s)", e.table, e.column, strings.Join(e.known, ", "))
+}
+
+// resolve finds the column of path p. A nested path needs a JSON column;
+// its JSON path ($."a"."b") is returned.
+func resolve(cols map[string]column, table string, p connector.Path) (col string, jsonPath string, err error) {
+	if len(p) == 0 {
+		return "", "", fault.AsPermanent(errors.New("empty field path"))
+	}
+	c, ok := cols[p[0]]
+	if !ok {
+		known := make([]string, 0, len(cols))
+		for n := range cols {
+			known = append(known, n)
+		}
+		sort.Strings(known)
+		return "", "", fault.AsPermanent(&unknownColumnError{table: table, column: p[0], known: known})
+	}
+	if len(p) == 1 {
+		return p[0], "", nil
+	}
+	if c.kind != kJSON {
+		return "", "", fault.AsPermanent(fmt.Errorf("field %s: column %q of table %q is %s, not JSON, so it has no nested fields", p, p[0], table, c.decl))
+	}
+	var b strings.Builder
+	b.WriteString("$")
+	for _, m := range p[1:] {
+		if m == "" || strings.ContainsAny(m, "\"\\\x00") {
+			return "", "", fault.AsPermanent(fmt.Errorf("field %s: a JSON member name may not be empty or contain '\"' or '\\'", p))
+		}
+		b.WriteString(`."`)
+		b.WriteString(m)
+		b.WriteString(`"`)
+	}
+	return p[0], b.String(), nil
+}
+
+// selectQuery is the SELECT of an access request, ready to run.
+type selectQuery struct {
+	sql   string
+	args  []any
+	names []string
+	cols  []column
+}
+
+// buildSelect turns req into one SELECT:
+//
+//	SELECT `a`, `b` FROM `t` WHERE `x` IN (?, ?) OR JSON_UNQUOTE(JSON_EXTRACT(`doc`, ?)) IN (?) LIMIT n
+//
+// A nested field selects its top-level column.
+func buildSelect(cols map[string]column, table string, req connector.AccessRequest) (selectQuery, error) {
+	qt, err := quote(table)
+	if err != nil {
+		return selectQuery{}, err
+	}
+	var q selectQuery
+	var sel []string
+	seen := map[string]bool{}
+	for _, f := range req.Fields {
+		col, _, err := resolve(cols, table, f[:1])
+		if err != nil {
+			return selectQuery{}, err
+		}
+		if seen[col] {
+			continue
+		}
+		seen[col] = true
+		qc, err := quote(col)
+		if err != nil {
+			return selectQuery{}, err
+		}
+		sel = append(sel, qc)
+		q.names = append(q.names, col)
+		q.cols = append(q.cols, cols[col])
+	}
+	if len(sel) == 0 {
+		return selectQuery{}, fault.AsPermanent(errors.New("no field requested"))
+	}
+	if len(req.Filters) == 0 {
+		return selectQuery{}, fault.AsPermanent(errors.New("access without a filter would read the whole table"))
+	}
+	var where []string
+	for _, f := range req.Filters {
+		col, jsonPath, err := resolve(cols, table, f.Field)
+		if err != nil {
+			return selectQuery{}, err
+		}
+		if len(f.Values) == 0 {
+			return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s has no values", f.Field))
+		}
+		qc, err := quote(col)
+		if err != nil {
+			return selectQuery{}, err
+		}
+		expr, target := qc, cols[col]
+		if jsonPath != "" {
+			expr = "JSON_UNQUOTE(JSON_EXTRACT(" + qc + ", ?))"
+			q.args = append(q.args, jsonPath)
+			target = column{kind: kText, decl: "text"}
+		}
+		marks := make([]string, len(f.Values))
+		for i, v := range f.Values {
+			if jsonPath != "" {
+				v = jsonScalarText(v)
+			}
+			bv, err := bind(v, target)
+			if err != nil {
+				return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s: %w", f.Field, err))
+			}
+			marks[i] = "?"
+			q.args = append(q.args, bv)
+		}
+		where = append(where, expr+" IN ("+strings.Join(marks, ", ")+")")
+	}
+	q.sql = "SELECT " + strings.Join(sel, ", ") + " FROM " + qt + " WHERE " + strings.Join(where, " OR ")
+	if req.Limit > 0 {
+		q.sql += " LIMIT " + strconv.FormatInt(req.Limit, 10)
+	}
+	return q, nil
+}
+
+// jsonScalarText is how JSON_UNQUOTE prints a JSON scalar, to compare with v.
+func jsonScalarText(v any) any {
+	switch x := v.(type) {
+	case nil, string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	if s, err := jsonText(v); err == nil {
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+func (c *Conn) selectFor(ctx context.Context, req connector.AccessRequest) (selectQuery, error) {
+	return withColumns(ctx, c, req.Collection.Name, func(cols map[string]column) (selectQuery, error) {
+		return buildSelect(cols, req.Collection.Name, req)
+	})
+}
+
+// DryRun returns the SELECT that Access runs, with placeholders.
+func (c *Conn) DryRun(ctx context.Context, req connector.AccessRequest) (string, error) {
+	q, err := c.selectFor(ctx, req)
+	return q.sql, err
+}
+
+// Access streams the matching rows to out, one row at a time.
+func (c *Conn) Access(ctx context.Context, req connector.AccessRequest, out connector.RowWriter) error {
+	q, err := c.selectFor(ctx, req)
+	if err != nil {
+		return err
+	}
+	rows, err := c.db.QueryContext(ctx, q.sql, q.args...)
+	if err != nil {
+		return classify(fmt.Errorf("select from %q: %w", req.Collection.Name, err))
+	}
+	defer rows.Close()
+	raw := make([]any, len(q.names))
+	ptrs := make([]any, len(q.names))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return classify(fmt.Errorf("read a row of %q: %w", req.Collection.Name, err))
+		}
+		row := make(connector.Row, len(q.names))
+		for i, n := range q.names {
+			row[n] = decode(raw[i], q.cols[i])
+		}
+		if err := out.Write(row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return classify(fmt.Errorf("read %q: %w", req.Collection.Name, err))
+	}
+	return nil
+}
+
+// updateQuery is the UPDATE of one row update.
+type updateQuery struct {
+	sql  string
+	args []any
+}
+
+// buildUpdate turns u into
+//
+//	UPDATE `t` SET `a` = ?, `doc` = JSON_REPLACE(`doc`, ?, JSON_EXTRACT(?, '$')) WHERE `id` = ? AND ...
+//
+// JSON_REPLACE leaves absent members absent; JSON_EXTRACT(?, '$') turns
+// the bound JSON text into a JSON value on MySQL and MariaDB alike.
+func buildUpdate(cols map[string]column, table string, u connector.RowUpdate) (updateQuery, error) {
+	qt, err := quote(table)
+	if err != nil {
+		return updateQuery{}, err
+	}
+	var q updateQuery
+	var sets []string
+	nested := map[string][]string{}
+	nestedArgs := map[string][]any{}
+	var nestedOrder []string
+	for _, k := range sortedKeys(u.Set) {
+		path := connector.Path{k}
+		if _, exact := cols[k]; !exact && strings.Contains(k, ".") {
+			path = strings.Split(k, ".")
+		}
+		col, jsonPath, err := resolve(cols, table, path)
+		if err != nil {
+			return updateQuery{}, fmt.Errorf("set %s: %w", k, err)
+		}
+		if jsonPath == "" {
+			qc, err := quote(col)
+			if err != nil {
+				return updateQuery{}, err
+			}
+			bv, err := bind(u.Set[k], cols[col])
+			if err != nil {
+				return updateQuery{}, fault.AsPermanent(fmt.Errorf("set %s: %w", k, err))
+			}
+			sets = append(sets, qc+" = ?")
+			q.args = append(q.args, bv)
+			continue
+		}
+		doc, err := jsonText(u.Set[k])
+		if err != nil {
+			return updateQuery{}, fault.AsPermanent(fmt.Errorf("set %s: %w", k, err))
+		}
+		if _, ok := nested[col]; !ok {
+			nestedOrder = append(nestedOrder, col)
+		}
+		nested[col] = append(nested[col], "?, JSON_EXTRACT(?, '$')")
+		nestedArgs[col] = append(nestedArgs[col], jsonPath, doc)
+	}
+	for _, col := range nestedOrder {
+		qc, _ := quote(col)
+		sets = append(sets, qc+" = JSON_REPLACE("+qc+", "+strings.Join(nested[col], ", ")+")")
+		q.args = append(q.args, nestedArgs[col]...)
+	}
+	if len(sets) == 0 {
+		return updateQuery{}, fault.AsPermanent(errors.New("the update sets no field"))
+	}
+	var conds []string
+	for _, k := range sortedKeys(u.Key) {
+		col, jsonPath, err := resolve(cols, table, connector.Path{k})
+		if err != nil {
+			return updateQuery{}, fmt.Errorf("key %s: %w", k, err)
+		}
+		if jsonPath != "" {
+			return updateQuery{}, fault.AsPermanent(fmt.Errorf("key %s: a key must be a column", k))
+		}
+		if u.Key[k] == nil {
+			return updateQuery{}, fault.AsPermanent(fmt.Errorf("key %s is NULL; a row is updated by a non-null key", k))
+		}
+		qc, err := quote(col)
+		if err != nil {
+			return updateQuery{}, err
+		}
+		bv, err := bind(u.Key[k], cols[col])
+		if err != nil {
+			return updateQuery{}, fault.AsPermanent(fmt.Errorf("key %s: %w", k, err))
+		}
+		conds = append(conds, qc+" = ?")
+		q.args = append(q.args, bv)
+	}
+	if len(conds) == 0 {
+		return updateQuery{}, fault.AsPermanent(errors.New("the update has no key; erasure updates rows by key only"))
+	}
+	q.sql = "UPDATE " + qt + " SET " + strings.Join(sets, ", ") + " WHERE " + strings.Join(conds, " AND ")
+	return q, nil
+}
+
+// Erase applies the batch in one transaction and returns the number of
+// rows its updates matched (the driver asks for found rows, so a repeated
+// Erase reports the same count).
+func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
+	if c.readOnly {
+		return 0, fault.AsPermanent(errors.New("the connection is read_only, so erasure is refused; set read_only = false to allow it"))
+	}
+	table := req.Collection.Name
+	queries, err := withColumns(ctx, c, table, func(cols map[string]column) ([]updateQuery, error) {
+		out := make([]updateQuery, len(req.Updates))
+		for i, u := range req.Updates {
+			q, err := buildUpdate(cols, table, u)
+			if err != nil {
+				return nil, fmt.Errorf("update %d of %q: %w", i+1, table, err)
+			}
+			out[i] = q
+		}
+		return out, nil
+	})
+	if err != nil || len(queries) == 0 {
+		return 0, err
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, classify(fmt.Errorf("begin a transaction on %q: %w", table, err))
+	}
+	defer tx.Rollback()
+	stmts := map[string]*sql.Stmt{}
+	var total int64
+	for i, q := range queries {
+		stmt, ok := stmts[q.sql]
+		if !ok {
+			if stmt, err = tx.PrepareContext(ctx, q.sql); err != nil {
+				return 0, classify(fmt.Errorf("update %d of %q: %w", i+1, table, err))
+			}
+			defer stmt.Close()
+			stmts[q.sql] = stmt
+		}
+		res, err := stmt.ExecContext(ctx, q.args...)
+		if err != nil {
+			return 0, classify(fmt.Errorf("update %d of %q: %w", i+1, table, err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("update %d of %q: %w", i+1, table, err)
+		}
+		total += n
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, classify(fmt.Errorf("commit the updates of %q: %w", table, err))
+	}
+	return total, nil
+}

@@ -1,0 +1,280 @@
+package mysql
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lethehq/lethe/sdk/value"
+)
+
+// kind is how the connector reads and writes a column.
+type kind int
+
+const (
+	kAny kind = iota
+	kInt
+	kUint
+	kFloat
+	kDecimal
+	kBool
+	kTime
+	kBytes
+	kText
+	kJSON
+)
+
+// column is a column's kind and its declared type.
+type column struct {
+	kind kind
+	decl string
+}
+
+// typeOf maps information_schema's DATA_TYPE and COLUMN_TYPE to a column.
+func typeOf(dataType, colType string) column {
+	c := column{decl: colType}
+	ct := strings.ToLower(colType)
+	switch strings.ToLower(dataType) {
+	case "tinyint":
+		if strings.HasPrefix(ct, "tinyint(1)") {
+			c.kind = kBool
+		} else {
+			c.kind = kInt
+		}
+	case "smallint", "mediumint", "int", "integer", "bigint", "year":
+		c.kind = kInt
+		if strings.Contains(ct, "unsigned") && strings.HasPrefix(ct, "bigint") {
+			c.kind = kUint
+		}
+	case "bool", "boolean":
+		c.kind = kBool
+	case "float", "double", "real":
+		c.kind = kFloat
+	case "decimal", "numeric":
+		c.kind = kDecimal
+	case "date", "datetime", "timestamp":
+		c.kind = kTime
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		c.kind = kBytes
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set":
+		c.kind = kText
+	case "json":
+		c.kind = kJSON
+	}
+	return c
+}
+
+// bind converts a Go value to what the driver sends for column c.
+func bind(v any, c column) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		switch c.kind {
+		case kInt:
+			// Core may send a key as text; compare numbers as numbers.
+			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an integer (column type %s)", x, c.decl)
+			}
+			return n, nil
+		case kBool:
+			b, err := strconv.ParseBool(x)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a boolean (column type %s)", x, c.decl)
+			}
+			return b, nil
+		case kJSON:
+			return jsonText(x)
+		}
+		return x, nil
+	case int64, float64, []byte:
+		if c.kind == kJSON {
+			return jsonText(x)
+		}
+		return x, nil
+	case bool:
+		if c.kind == kJSON {
+			return jsonText(x)
+		}
+		return x, nil
+	case value.Decimal:
+		if c.kind == kJSON {
+			return jsonText(x)
+		}
+		return string(x), nil
+	case value.ObjectID:
+		return x.String(), nil
+	case time.Time:
+		if c.kind == kText {
+			return x.UTC().Format(time.RFC3339Nano), nil
+		}
+		return x.UTC(), nil
+	case map[string]any, []any:
+		return jsonText(x)
+	}
+	return nil, fmt.Errorf("cannot store a %T", v)
+}
+
+// jsonText encodes a JSON document as text, decimals as exact numbers.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(jsonable(v))
+	if err != nil {
+		return "", fmt.Errorf("encode JSON: %w", err)
+	}
+	return string(b), nil
+}
+
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = jsonable(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = jsonable(e)
+		}
+		return l
+	case value.Decimal:
+		if r, ok := x.Rat(); ok {
+			if r.IsInt() {
+				return json.Number(r.RatString())
+			}
+			if s := strings.TrimLeft(string(x), "+"); json.Valid([]byte(s)) {
+				return json.Number(s)
+			}
+			return json.Number(strings.TrimRight(r.FloatString(40), "0"))
+		}
+		return string(x)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case value.ObjectID:
+		return x.String()
+	}
+	return v
+}
+
+// decode converts what the driver returned for column c to Lethe's values.
+func decode(v any, c column) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		return x.UTC()
+	case float32:
+		return float64(x)
+	case uint64:
+		if x > math.MaxInt64 {
+			return value.Decimal(strconv.FormatUint(x, 10))
+		}
+		v = int64(x)
+	case int32:
+		v = int64(x)
+	case string:
+		v = []byte(x)
+	}
+	switch c.kind {
+	case kBool:
+		switch x := v.(type) {
+		case int64:
+			return x != 0
+		case []byte:
+			if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+				return n != 0
+			}
+		}
+	case kInt:
+		if b, ok := v.([]byte); ok {
+			if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+				return n
+			}
+		}
+	case kUint:
+		if b, ok := v.([]byte); ok {
+			if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+				return n
+			}
+			return value.Decimal(b)
+		}
+	case kFloat:
+		if b, ok := v.([]byte); ok {
+			if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+				return f
+			}
+		}
+	case kDecimal:
+		switch x := v.(type) {
+		case []byte:
+			if d := value.Decimal(x); d.Valid() {
+				return d
+			}
+		case int64:
+			return value.Decimal(strconv.FormatInt(x, 10))
+		}
+	case kTime:
+		if b, ok := v.([]byte); ok {
+			for _, layout := range []string{"2006-01-02 15:04:05.999999", "2006-01-02"} {
+				if t, err := time.ParseInLocation(layout, string(b), time.UTC); err == nil {
+					return t
+				}
+			}
+		}
+	case kBytes:
+		if b, ok := v.([]byte); ok {
+			return append([]byte(nil), b...)
+		}
+	case kJSON:
+		if b, ok := v.([]byte); ok {
+			var out any
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.UseNumber()
+			if dec.Decode(&out) == nil {
+				return fromJSON(out)
+			}
+		}
+	}
+	if b, ok := v.([]byte); ok {
+		if utf8.Valid(b) {
+			return string(b)
+		}
+		return append([]byte(nil), b...)
+	}
+	return v
+}
+
+// fromJSON turns decoded JSON numbers into int64 when whole and in range,
+// float64 otherwise.
+func fromJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		if !strings.ContainsAny(x.String(), ".eE") {
+			return value.Decimal(x.String())
+		}
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return value.Decimal(x.String())
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fromJSON(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = fromJSON(e)
+		}
+		return x
+	}
+	return v
+}
