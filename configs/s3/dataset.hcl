@@ -28,6 +28,7 @@ dataset "shop" {
       type       = "string"
       categories = ["user.contact.phone_number"]
       identity   = "phone_number"
+      length     = 40 # VARCHAR(40): an HMAC (64 hex digits) is cut to fit
     }
     field "address_id" {
       type       = "integer"

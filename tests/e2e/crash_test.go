@@ -314,12 +314,23 @@ func TestPluginKilledDuringNode(t *testing.T) {
 	}
 }
 
-// childProcess finds the child of parent whose command line contains name.
+// childProcess finds the child of parent whose command line contains
+// name, or fails the test.
 func childProcess(t *testing.T, parent int, name string) int {
 	t.Helper()
+	pid := childPID(parent, name)
+	if pid == 0 {
+		t.Fatalf("no child process %s of pid %d", name, parent)
+	}
+	return pid
+}
+
+// childPID finds the child of parent whose command line contains name; 0
+// when there is none.
+func childPID(parent int, name string) int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Fatal(err)
+		return 0
 	}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -340,7 +351,6 @@ func childProcess(t *testing.T, parent int, name string) int {
 			return pid
 		}
 	}
-	t.Fatalf("no child process %s of pid %d", name, parent)
 	return 0
 }
 
