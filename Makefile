@@ -59,7 +59,7 @@ test: tools proto-check lint build
 
 ## bench: the benchmarks whose figures are in the README
 bench: build
-	go test -run '^$$' -bench . -benchmem $(BENCH_FLAGS) $(PKGS)
+	BENCH_FLAGS='$(BENCH_FLAGS)' scripts/bench.sh
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
