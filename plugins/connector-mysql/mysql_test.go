@@ -22,6 +22,7 @@ const table = "lethe_conformance"
 func conformanceDB(t testing.TB) (string, *sql.DB) {
 	t.Helper()
 	dsn := mytest.NewDatabase(t, "lethe_my_conf")
+	mytest.AllowLargePackets(t) // the suite sends 10 MiB values
 	db := mytest.Open(t, dsn)
 	if _, err := db.Exec(`CREATE TABLE ` + table + ` (id BIGINT PRIMARY KEY, email VARCHAR(255), name LONGTEXT, n BIGINT,
 		f DOUBLE, d DECIMAL(38,9), b LONGBLOB, flag BOOLEAN, ts DATETIME(6), doc JSON, tags JSON)`); err != nil {
@@ -76,17 +77,31 @@ func reset(db *sql.DB) func(testing.TB, []connector.Row) {
 
 func fixture(t *testing.T) sdktest.ConnectorFixture {
 	dsn, db := conformanceDB(t)
+	server := mytest.ServerConfig(t)
+	server.DBName = ""
+	noDatabase := server.Clone()
+	noDatabase.DBName = "lethe_no_such_database"
+	denied := server.Clone()
+	denied.User, denied.Passwd, denied.DBName = "lethe_no_such_user", "wrong-password", "x"
 	return sdktest.ConnectorFixture{
 		Config: map[string]any{"dsn": dsn},
 		BadConfigs: []map[string]any{
-			{},
-			{"dsn": 7},
-			{"dsn": dsn, "host": "127.0.0.1"},
+			{},                                     // no database named
+			{"dsn": 7},                             // wrong type
+			{"dsn": dsn, "port": "3306"},           // wrong type
+			{"dsn": dsn, "max_connections": "all"}, // wrong type
+			{"dsn": dsn, "read_only": "yes"},       // wrong type
 			{"dsn": dsn, "statement_timeout": "soon"},
-			{"dsn": dsn, "path": "x"},
-			{"dsn": "root@tcp(127.0.0.1:3306)/"},
-			{"dsn": "root@tcp(127.0.0.1:3306)/lethe_no_such_database"},
-			{"dsn": "root@tcp(127.0.0.1:1)/x?timeout=2s"},
+			{"dsn": dsn, "path": "x"},                       // unknown attribute
+			{"dsn": dsn, "host": "127.0.0.1"},               // both dsn and parts
+			{"dsn": dsn, "max_connections": 0},              // out of range
+			{"dsn": "user:pw@tcp(127.0.0.1:3306"},           // not a DSN
+			{"dsn": server.FormatDSN()},                     // no database named
+			{"dsn": noDatabase.FormatDSN()},                 // unknown database
+			{"dsn": denied.FormatDSN()},                     // access denied
+			{"host": "127.0.0.1", "port": 1, "dbname": "x"}, // unreachable port
+			{"dsn": "root@tcp(127.0.0.1:1)/x?timeout=2s"},   // unreachable port
+			{"user": "lethe_no_such_user", "dbname": "x"},   // access denied, parts
 		},
 		Collection: connector.Collection{Dataset: "conformance", Name: table},
 		Supports: []sdktest.Kind{sdktest.KindFloat, sdktest.KindDecimal, sdktest.KindBytes, sdktest.KindBool,
@@ -98,15 +113,17 @@ func fixture(t *testing.T) sdktest.ConnectorFixture {
 
 // TestConformance runs the connector suite against a real plugin process.
 func TestConformance(t *testing.T) {
+	fx := fixture(t) // first: skips before the build when no server answers
 	c := sdktest.LaunchConnector(t, sdktest.BuildPlugin(t, "."))
-	sdktest.RunConnectorConformance(t, c, fixture(t))
+	sdktest.RunConnectorConformance(t, c, fx)
 }
 
 // TestConformanceInProcess runs the suite in process, where -race sees the
 // connector's code too.
 func TestConformanceInProcess(t *testing.T) {
+	fx := fixture(t)
 	c := sdktest.NewConnectorHarness(t, mysql.Definition("0.1.0"))
-	sdktest.RunConnectorConformance(t, c, fixture(t))
+	sdktest.RunConnectorConformance(t, c, fx)
 }
 
 func TestDescribeFlag(t *testing.T) {

@@ -5,15 +5,29 @@
 // Values follow each column's type (information_schema.COLUMNS, read once
 // per table and again when a request names a column the cache lacks):
 //
-//	MySQL / MariaDB type                   Go value
-//	tinyint(1), boolean                    bool
-//	other integers                         int64 (unsigned above int64: value.Decimal)
-//	float, double                          float64
-//	decimal                                value.Decimal (every digit)
-//	date, datetime, timestamp              time.Time (UTC; the session runs in UTC)
-//	binary, varbinary, blob                []byte
-//	json (MariaDB: longtext CHECK json_valid)  map[string]any / []any
-//	char, varchar, text, enum, set         string
+//	MySQL / MariaDB type                  Go value
+//	tinyint(1), boolean                   bool
+//	other integers                        int64 (unsigned beyond int64: value.Decimal)
+//	float, double                         float64 (float widened exactly)
+//	decimal                               value.Decimal (every digit)
+//	date, datetime, timestamp             time.Time in UTC (the session runs in UTC)
+//	binary, varbinary, blob               []byte
+//	char, varchar, text, enum, set        string
+//	json; MariaDB: longtext CHECK         map[string]any / []any; whole numbers
+//	  (json_valid(col))                   int64, others float64
+//	(anything else)                       string if valid UTF-8, else []byte
+//
+// Values bound for a column follow its type too: text sent for an integer
+// column is parsed, so keys compare as numbers; numbers and booleans sent
+// for a text column are sent as text, since MySQL compares text with a
+// number as doubles (where 'abc' = 0 holds); times are sent in UTC; maps
+// and lists as JSON text; decimals as their exact text.
+//
+// Every connection runs with time_zone '+00:00' and the statement timeout
+// (MariaDB max_statement_time, MySQL max_execution_time), set by the
+// driver when it opens the connection; parseTime, UTC and found rows (a
+// repeated Erase reports the rows it matched) are forced whatever the DSN
+// says.
 //
 // Nested fields exist inside JSON columns: Access of doc.email selects the
 // doc column; a filter on doc.email compares JSON_UNQUOTE(JSON_EXTRACT(doc,
@@ -85,11 +99,23 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	timeout := cfg.Duration("statement_timeout")
+	if timeout < 0 {
+		return nil, fault.AsPermanent(fmt.Errorf("statement_timeout %s is negative; use 0 for no limit", timeout))
+	}
+	conns := int64(4)
+	if _, ok := cfg["max_connections"]; ok {
+		conns = cfg.Int("max_connections")
+	}
+	if conns < 1 || conns > 1000 {
+		return nil, fault.AsPermanent(fmt.Errorf("max_connections %d is out of range 1..1000", conns))
+	}
 	c := &Conn{dbname: mc.DBName, readOnly: cfg.Bool("read_only"), where: mc.Addr + "/" + mc.DBName, tables: map[string]map[string]column{}}
 	pingCtx, cancel := context.WithTimeout(ctx, mc.Timeout+5*time.Second)
 	defer cancel()
 	// One connection first, to learn the flavour: the statement timeout
-	// is a different session variable on MariaDB and MySQL.
+	// is a different session variable on MariaDB and MySQL, and the
+	// driver sets session variables from the DSN on every new connection.
 	probe, err := open(mc, 1)
 	if err != nil {
 		return nil, err
@@ -98,33 +124,48 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 	err = probe.QueryRowContext(pingCtx, "SELECT VERSION()").Scan(&version)
 	probe.Close()
 	if err != nil {
-		return nil, classify(fmt.Errorf("connect to %s: %w", c.where, err))
+		return nil, connectError(c.where, mc, err)
 	}
 	c.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
-	if d := cfg.Duration("statement_timeout"); d > 0 {
+	if timeout > 0 {
 		if c.mariadb {
-			mc.Params["max_statement_time"] = strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+			mc.Params["max_statement_time"] = strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64) // seconds
 		} else {
-			mc.Params["max_execution_time"] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
+			mc.Params["max_execution_time"] = strconv.FormatInt(max(timeout.Milliseconds(), 1), 10) // milliseconds
 		}
-	} else if d < 0 {
-		return nil, fault.AsPermanent(fmt.Errorf("statement_timeout %s is negative", d))
 	}
-	n := cfg.Int("max_connections")
-	if n == 0 {
-		n = 4
-	}
-	if n < 1 || n > 1000 {
-		return nil, fault.AsPermanent(fmt.Errorf("max_connections %d is out of range 1..1000", n))
-	}
-	if c.db, err = open(mc, int(n)); err != nil {
+	if c.db, err = open(mc, int(conns)); err != nil {
 		return nil, err
 	}
-	if err := c.Test(pingCtx); err != nil {
+	var one int
+	if err := c.db.QueryRowContext(pingCtx, "SELECT 1").Scan(&one); err != nil {
 		c.db.Close()
-		return nil, err
+		return nil, connectError(c.where, mc, err)
 	}
 	return c, nil
+}
+
+// connectError explains why New could not reach the database, naming what
+// to check. It is permanent: the configuration cannot work as given (New's
+// error becomes a configuration diagnostic; Test, later, reports a server
+// that went away as transient). The message never holds the password: the
+// driver's errors do not repeat it and where is host:port/database only.
+func connectError(where string, mc *mysql.Config, err error) error {
+	hint := ""
+	var me *mysql.MySQLError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1698):
+		hint = fmt.Sprintf("; check user %q and its password, and that it may use database %q", mc.User, mc.DBName)
+	case errors.As(err, &me) && me.Number == 1049:
+		hint = fmt.Sprintf("; database %q does not exist: create it or correct the database name", mc.DBName)
+	case errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		hint = "; the server does not answer: check host and port, and that MySQL or MariaDB is running"
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return fault.AsPermanent(fmt.Errorf("connect to %s: %w%s", where, err, hint))
 }
 
 func open(mc *mysql.Config, conns int) (*sql.DB, error) {
@@ -180,8 +221,9 @@ func driverConfig(cfg schema.Config) (*mysql.Config, error) {
 	}
 	mc.ParseTime = true
 	mc.Loc = time.UTC
-	mc.ClientFoundRows = true // rows matched, so a repeated Erase reports the same count
-	mc.InterpolateParams = false
+	mc.ClientFoundRows = true    // rows matched, so a repeated Erase reports the same count
+	mc.InterpolateParams = false // values travel as parameters, never spliced into SQL
+	mc.MultiStatements = false
 	if mc.Timeout == 0 {
 		mc.Timeout = 10 * time.Second
 	}
@@ -212,7 +254,18 @@ func quote(id string) (string, error) {
 	return "`" + strings.ReplaceAll(id, "`", "``") + "`", nil
 }
 
-var jsonCheck = regexp.MustCompile("(?i)json_valid\\(`?([^`)]+)`?\\)")
+// jsonCheck matches MariaDB's check of a JSON column, json_valid(`doc`),
+// with backticks inside the name doubled.
+var jsonCheck = regexp.MustCompile("(?i)^\\s*json_valid\\(\\s*`((?:[^`]|``)+)`\\s*\\)\\s*$")
+
+// jsonColumn returns the column a CHECK clause proves JSON, if any.
+func jsonColumn(clause string) (string, bool) {
+	m := jsonCheck.FindStringSubmatch(clause)
+	if m == nil {
+		return "", false
+	}
+	return strings.ReplaceAll(m[1], "``", "`"), true
+}
 
 // columns returns the columns of table, read once and again when fresh.
 func (c *Conn) columns(ctx context.Context, table string, fresh bool) (map[string]column, error) {
@@ -259,10 +312,10 @@ func (c *Conn) columns(ctx context.Context, table string, fresh bool) (map[strin
 				rows.Close()
 				return nil, classify(fmt.Errorf("read the checks of table %q: %w", table, err))
 			}
-			if m := jsonCheck.FindStringSubmatch(clause); m != nil {
-				if col, ok := cols[m[1]]; ok && col.kind == kText {
+			if name, ok := jsonColumn(clause); ok {
+				if col, ok := cols[name]; ok && col.kind == kText {
 					col.kind = kJSON
-					cols[m[1]] = col
+					cols[name] = col
 				}
 			}
 		}
@@ -309,10 +362,12 @@ func classify(err error) error {
 		case 1205, 1213, // lock wait timeout, deadlock
 			1040, 1203, // too many connections
 			1053,       // server shutdown
+			2006, 2013, // server gone away, lost connection
+			1927,       // connection killed (MariaDB)
 			3024, 1969, // statement timeout (MySQL, MariaDB)
 			1317: // query interrupted
 			return fault.AsTransient(err)
-		case 1044, 1045, 1049, 1054, 1146, 1064, 1142, 1143, 1227, // access, unknown database/column/table, syntax, privileges
+		case 1044, 1045, 1698, 1049, 1054, 1146, 1064, 1142, 1143, 1227, // access, unknown database/column/table, syntax, privileges
 			1290, 1836, 1792, // read-only
 			1406, 1366, 1292, 1264, 1265, 3140, 4025, // bad values, JSON check
 			1451, 1452, 1062, 1048: // constraints

@@ -75,13 +75,9 @@ func bind(v any, c column) (any, error) {
 		return nil, nil
 	case string:
 		switch c.kind {
-		case kInt:
+		case kInt, kUint:
 			// Core may send a key as text; compare numbers as numbers.
-			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not an integer (column type %s)", x, c.decl)
-			}
-			return n, nil
+			return bindInt(x, c)
 		case kBool:
 			b, err := strconv.ParseBool(x)
 			if err != nil {
@@ -92,19 +88,51 @@ func bind(v any, c column) (any, error) {
 			return jsonText(x)
 		}
 		return x, nil
-	case int64, float64, []byte:
+	case int64:
+		switch c.kind {
+		case kJSON:
+			return jsonText(x)
+		case kText:
+			// A number compared with a text column is compared as a
+			// double: 'abc' = 0 holds. Text against text matches only
+			// the text itself.
+			return strconv.FormatInt(x, 10), nil
+		}
+		return x, nil
+	case float64:
+		switch c.kind {
+		case kJSON:
+			return jsonText(x)
+		case kText:
+			return strconv.FormatFloat(x, 'g', -1, 64), nil
+		}
+		return x, nil
+	case []byte:
 		if c.kind == kJSON {
 			return jsonText(x)
 		}
 		return x, nil
 	case bool:
-		if c.kind == kJSON {
+		switch c.kind {
+		case kJSON:
 			return jsonText(x)
+		case kText:
+			// What MySQL stores for TRUE and FALSE in a text column; bound
+			// as a number, false would match every non-numeric text.
+			if x {
+				return "1", nil
+			}
+			return "0", nil
 		}
 		return x, nil
 	case value.Decimal:
-		if c.kind == kJSON {
+		switch c.kind {
+		case kJSON:
 			return jsonText(x)
+		case kInt, kUint:
+			if !strings.ContainsAny(string(x), ".eE") {
+				return bindInt(string(x), c)
+			}
 		}
 		return string(x), nil
 	case value.ObjectID:
@@ -118,6 +146,21 @@ func bind(v any, c column) (any, error) {
 		return jsonText(x)
 	}
 	return nil, fmt.Errorf("cannot store a %T", v)
+}
+
+// bindInt parses s for the integer column c: int64, or uint64 for an
+// unsigned BIGINT beyond int64.
+func bindInt(s string, c column) (any, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	if c.kind == kUint {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("%q is not an integer in the range of column type %s", s, c.decl)
 }
 
 // jsonText encodes a JSON document as text, decimals as exact numbers.
@@ -206,7 +249,11 @@ func decode(v any, c column) any {
 		}
 	case kFloat:
 		if b, ok := v.([]byte); ok {
-			if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+			bits := 64
+			if strings.HasPrefix(strings.ToLower(c.decl), "float") {
+				bits = 32 // the float32 the column holds, widened exactly
+			}
+			if f, err := strconv.ParseFloat(string(b), bits); err == nil {
 				return f
 			}
 		}

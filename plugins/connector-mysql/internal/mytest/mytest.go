@@ -83,3 +83,30 @@ func Open(t testing.TB, dsn string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// AllowLargePackets makes sure the server takes the conformance suite's
+// 10 MiB values: a row or an UPDATE carrying one travels in a single
+// packet, which the server refuses beyond max_allowed_packet (MariaDB's
+// default is 16 MiB, enough; MySQL 5.7's is 4 MiB, not). Below 16 MiB it
+// raises the global value to 64 MiB, which needs SUPER or
+// SYSTEM_VARIABLES_ADMIN (root has it); only connections opened afterwards
+// see the new value, so call it before opening the pools the test uses.
+func AllowLargePackets(t testing.TB) {
+	t.Helper()
+	db, err := sql.Open("mysql", ServerConfig(t).FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var size int64
+	if err := db.QueryRow("SELECT @@GLOBAL.max_allowed_packet").Scan(&size); err != nil {
+		t.Fatalf("read max_allowed_packet: %v", err)
+	}
+	if size >= 16<<20 {
+		return
+	}
+	if _, err := db.Exec("SET GLOBAL max_allowed_packet = 67108864"); err != nil {
+		t.Fatalf("max_allowed_packet is %d bytes, too small for 10 MiB values, and raising it failed: %v", size, err)
+	}
+	t.Logf("raised the server's max_allowed_packet from %d bytes to 64 MiB", size)
+}
