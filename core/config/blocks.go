@@ -18,9 +18,11 @@ import (
 const (
 	DefaultListen           = "127.0.0.1:8080"
 	DefaultMaxParallelNodes = 8
-	DefaultMaxParallel      = 4
-	DefaultTokenTTL         = time.Hour
-	DefaultLogLevel         = "info"
+	// DefaultWorkers is how many requests `lethe serve` runs at once.
+	DefaultWorkers     = 4
+	DefaultMaxParallel = 4
+	DefaultTokenTTL    = time.Hour
+	DefaultLogLevel    = "info"
 )
 
 var (
@@ -53,8 +55,8 @@ func (l *loader) checkName(b *hcl.Block, what string) bool {
 }
 
 func (l *loader) server(b *hcl.Block) {
-	bd := l.content(b, []string{"listen", "state_dir", "plugin_dir", "encryption_key", "max_parallel_nodes", "log_level"}, nil)
-	s := Server{Listen: DefaultListen, MaxParallelNodes: DefaultMaxParallelNodes, LogLevel: DefaultLogLevel, Range: b.DefRange, Ranges: bd.ranges}
+	bd := l.content(b, []string{"listen", "state_dir", "plugin_dir", "encryption_key", "max_parallel_nodes", "log_level", "workers", "require_manual_approval"}, nil)
+	s := Server{Listen: DefaultListen, MaxParallelNodes: DefaultMaxParallelNodes, LogLevel: DefaultLogLevel, Workers: DefaultWorkers, Range: b.DefRange, Ranges: bd.ranges}
 	if v, ok := bd.str("listen"); ok {
 		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
 			bd.invalid("listen", "listen must be host:port, like \"127.0.0.1:8080\" or \":8080\".")
@@ -90,6 +92,12 @@ func (l *loader) server(b *hcl.Block) {
 	}
 	if v, ok := bd.integer("max_parallel_nodes", 1, 1024); ok {
 		s.MaxParallelNodes = v
+	}
+	if v, ok := bd.integer("workers", 1, 256); ok {
+		s.Workers = v
+	}
+	if v, ok := bd.boolean("require_manual_approval"); ok {
+		s.RequireManualApproval = v
 	}
 	if v, ok := bd.str("log_level"); ok {
 		v = strings.ToLower(v)

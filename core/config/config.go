@@ -97,8 +97,13 @@ type Server struct {
 	EncryptionKey    Secret
 	MaxParallelNodes int    // default 8
 	LogLevel         string // trace, debug, info, warn or error; default info
-	Range            hcl.Range
-	Ranges           map[string]hcl.Range
+	// Workers is how many requests `lethe serve` runs at once (default 4).
+	Workers int
+	// RequireManualApproval keeps new requests pending until a reviewer
+	// approves them (default false: approved by the system at once).
+	RequireManualApproval bool
+	Range                 hcl.Range
+	Ranges                map[string]hcl.Range
 }
 
 // Auth is the auth block.
