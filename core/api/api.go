@@ -82,6 +82,9 @@ type Options struct {
 	// Health reports each plugin's state ("ok" or a problem); nil omits
 	// plugins from /health.
 	Health func(ctx context.Context) map[string]string
+	// Preview plans a request for policy and the identity names, with the
+	// query each node would run; nil disables PUT /privacy-request/preview.
+	Preview func(ctx context.Context, policy string, identities []string) (any, error)
 	// Metrics collects the counters /metrics serves; nil makes a new one.
 	Metrics *Metrics
 	// Now is the clock (tests); default time.Now.

@@ -497,3 +497,37 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, p Principal) err
 	writeJSON(w, http.StatusOK, view(req))
 	return nil
 }
+
+// PreviewBody is the body of PUT /privacy-request/preview. Identity values
+// are optional: the plan depends on which identities are given only.
+type PreviewBody struct {
+	PolicyKey string            `json:"policy_key"`
+	Identity  map[string]string `json:"identity"`
+}
+
+func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	if s.o.Preview == nil {
+		return &Error{Status: http.StatusNotImplemented, Code: "not_implemented", Message: "preview is not available in this server"}
+	}
+	var body PreviewBody
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if s.o.Config.Policy(body.PolicyKey) == nil {
+		return badRequest("unknown policy %q; the policies are %s", body.PolicyKey, policyKeys(s.o.Config))
+	}
+	if len(body.Identity) == 0 {
+		return badRequest("identity is empty; give the identity names the request would carry, such as {\"email\": \"\"}")
+	}
+	names := make([]string, 0, len(body.Identity))
+	for k := range body.Identity {
+		names = append(names, k)
+	}
+	sortStrings(names)
+	out, err := s.o.Preview(r.Context(), body.PolicyKey, names)
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -38,6 +38,8 @@ func (s *Server) table() []Route {
 		{Method: "POST", Path: v1 + "/privacy-request/{id}/retry", Scope: "privacy-request:resume", Summary: "Retry a request in error from its failed node", Response: "PrivacyRequest", handle: s.retry},
 		{Method: "POST", Path: v1 + "/privacy-request/{id}/cancel", Scope: "privacy-request:review", Summary: "Cancel a request; running nodes stop at their next batch", Body: "CancelBody", Response: "PrivacyRequest", handle: s.cancel},
 
+		{Method: "PUT", Path: v1 + "/privacy-request/preview", Scope: "privacy-request:read", Summary: "The plan of a request: the collections in order, with the query each would run", Body: "PreviewBody", Response: "Preview", handle: s.preview},
+
 		{Method: "GET", Path: v1 + "/policy", Scope: "policy:read", Summary: "The policies, with their rules", Response: "PolicyPage", handle: s.listPolicies},
 		{Method: "GET", Path: v1 + "/policy/{key}", Scope: "policy:read", Summary: "One policy", Response: "Policy", handle: s.getPolicy},
 
