@@ -69,6 +69,7 @@ var (
 const (
 	MaxBodyBytes = 1 << 20 // request bodies
 	MaxBulkItems = 50      // items of a bulk call
+	MaxPageSize  = 100     // items of a page
 )
 
 // Options configure a Server.

@@ -306,8 +306,8 @@ func pageParams(pageStr, sizeStr string) (int, int, error) {
 	}
 	if sizeStr != "" {
 		n, err := strconv.Atoi(sizeStr)
-		if err != nil || n < 1 || n > store.MaxPageSize {
-			return 0, 0, badRequest("size must be a whole number from 1 to %d", store.MaxPageSize)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return 0, 0, badRequest("size must be a whole number from 1 to %d", MaxPageSize)
 		}
 		size = n
 	}

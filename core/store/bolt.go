@@ -43,8 +43,9 @@ var (
 	bktNodes       = []byte("nodes")        // id/ phase 0 node -> nodeState JSON
 	bktPages       = []byte("pages")        // id/ phase 0 node/ page(4) -> sealed rows
 	bktBlobs       = []byte("blobs")        // id/ name -> sealed value
+	bktObjects     = []byte("objects")      // kind/ key -> sealed object JSON
 	allBuckets     = [][]byte{bktMeta, bktRequests, bktIdxStatus, bktIdxCreated, bktIdxIdentity,
-		bktIdxExternal, bktIdxIdem, bktIdxExpiry, bktSecrets, bktEvents, bktNodes, bktPages, bktBlobs}
+		bktIdxExternal, bktIdxIdem, bktIdxExpiry, bktSecrets, bktEvents, bktNodes, bktPages, bktBlobs, bktObjects}
 
 	metaSchema   = []byte("schema")
 	metaKeyCheck = []byte("keycheck")

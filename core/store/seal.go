@@ -21,15 +21,17 @@ const (
 	aadPrefix    = "lethe/store/v1"
 	infoSealKey  = "lethe store aes-256-gcm v1"
 	infoIndexKey = "lethe store identity index v1"
+	infoTokenKey = "lethe api token signing v1"
 )
 
-// sealer encrypts values at rest. Two sub-keys are derived from the server
-// key with HKDF-SHA256 so the server key itself (which may also sign tokens)
+// sealer encrypts values at rest. Sub-keys are derived from the server
+// key with HKDF-SHA256 so the server key itself
 // is never used directly: one for AES-256-GCM, one for the identity blind
-// index.
+// index, one for signing API tokens.
 type sealer struct {
 	aead     cipher.AEAD
 	indexKey []byte
+	tokenKey []byte
 }
 
 func newSealer(key []byte) (*sealer, error) {
@@ -44,6 +46,10 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive index key: %w", err)
 	}
+	tokenKey, err := hkdf.Key(sha256.New, key, nil, infoTokenKey, KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("derive token key: %w", err)
+	}
 	block, err := aes.NewCipher(encKey)
 	if err != nil {
 		return nil, fmt.Errorf("init AES: %w", err)
@@ -52,7 +58,7 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("init AES-GCM: %w", err)
 	}
-	return &sealer{aead: aead, indexKey: indexKey}, nil
+	return &sealer{aead: aead, indexKey: indexKey, tokenKey: tokenKey}, nil
 }
 
 // aad binds a ciphertext to where it is stored: the bucket, then the key
