@@ -177,6 +177,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lethe run:", err)
 		return 1
 	}
+	// The objects created through a daemon's API are part of the
+	// configuration here too.
+	if _, err := openCatalog(ctx, cfg, st, host, eng); err != nil {
+		fmt.Fprintln(stderr, "lethe run:", err)
+		return 1
+	}
 
 	var ids []string
 	if a.resume {

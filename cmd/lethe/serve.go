@@ -17,12 +17,14 @@ import (
 
 	"github.com/lethehq/lethe/core/api"
 	"github.com/lethehq/lethe/core/auth"
+	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/execute"
 	"github.com/lethehq/lethe/core/graph"
 	"github.com/lethehq/lethe/core/plan"
 	"github.com/lethehq/lethe/core/pluginhost"
 	"github.com/lethehq/lethe/core/store"
+	"github.com/lethehq/lethe/sdk/schema"
 )
 
 func init() {
@@ -154,11 +156,15 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	if err != nil {
 		return err
 	}
+	cat, err := openCatalog(ctx, cfg, st, host, eng)
+	if err != nil {
+		return err
+	}
 	runner := api.NewRunner(eng, st, cfg.Server.Workers, logger.Named("runner"))
 	srv, err := api.New(api.Options{
-		Config: cfg, Store: st, Engine: eng, Runner: runner, Auth: authAdapter{authority}, Logger: logger.Named("http"),
+		Config: cfg, Catalog: cat, Store: st, Engine: eng, Runner: runner, Auth: authAdapter{authority}, Logger: logger.Named("http"),
 		Metrics: metrics, Health: func(context.Context) map[string]string { return pluginHealth(host) },
-		Preview: previewer(cfg, host),
+		Preview: previewer(eng.Config, host),
 	})
 	if err != nil {
 		return err
@@ -248,9 +254,10 @@ func (x authAdapter) DeleteClient(ctx context.Context, id string) error {
 }
 
 // previewer plans a request and asks each node's connector for its query.
-func previewer(cfg *config.Config, host *pluginhost.Host) func(ctx context.Context, policy string, identities []string) (any, error) {
-	dry := dryRunPreviewer(cfg, host)
+func previewer(current func() *config.Config, host *pluginhost.Host) func(ctx context.Context, policy string, identities []string) (any, error) {
 	return func(ctx context.Context, policy string, identities []string) (any, error) {
+		cfg := current()
+		dry := dryRunPreviewer(cfg, host)
 		g, diags := graph.Build(cfg.Datasets)
 		if diags.HasErrors() {
 			return nil, diags
@@ -274,4 +281,58 @@ func previewer(cfg *config.Config, host *pluginhost.Host) func(ctx context.Conte
 		}
 		return map[string]any{"plan": p, "queries": queries}, nil
 	}
+}
+
+// openCatalog loads the configuration objects created through the API on
+// top of the files' and puts the result in force in the engine.
+func openCatalog(ctx context.Context, cfg *config.Config, st *store.Bolt, host *pluginhost.Host, eng *execute.Engine) (*catalog.Catalog, error) {
+	return catalog.Open(ctx, catalog.Options{
+		Base: cfg, Store: st, Apply: eng.Reconfigure,
+		Schema: func(ctx context.Context, kind, plugin string) (schema.Schema, error) {
+			info, err := host.Info(ctx, kind, plugin)
+			if err != nil {
+				return schema.Schema{}, err
+			}
+			return info.Config, nil
+		},
+		Test: func(ctx context.Context, kind, plugin string, conf map[string]any) error {
+			return testPlugin(ctx, host, kind, plugin, conf)
+		},
+	})
+}
+
+// testPlugin configures a throw-away instance with conf, tests it and
+// closes it.
+func testPlugin(ctx context.Context, host *pluginhost.Host, kind, plugin string, conf map[string]any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	id := fmt.Sprintf("verify-%d", time.Now().UnixNano())
+	type handle interface {
+		Configure(ctx context.Context, id string, cfg map[string]any) (schema.Diagnostics, error)
+		Test(ctx context.Context, id string) error
+		CloseInstance(ctx context.Context, id string) error
+	}
+	var h handle
+	if kind == schema.KindStorage {
+		s, err := host.Storage(plugin)
+		if err != nil {
+			return err
+		}
+		h = s
+	} else {
+		c, err := host.Connector(plugin)
+		if err != nil {
+			return err
+		}
+		h = c
+	}
+	diags, err := h.Configure(ctx, id, conf)
+	if err != nil {
+		return err
+	}
+	if derr := diags.Err(); derr != nil {
+		return derr
+	}
+	defer h.CloseInstance(context.WithoutCancel(ctx), id)
+	return h.Test(ctx, id)
 }

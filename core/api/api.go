@@ -22,6 +22,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/execute"
 	"github.com/lethehq/lethe/core/store"
@@ -74,12 +75,17 @@ const (
 
 // Options configure a Server.
 type Options struct {
+	// Config holds the server settings; the policies, datasets,
+	// connections and storages in force are the engine's (Catalog's).
 	Config *config.Config
-	Store  store.Store
-	Engine *execute.Engine
-	Runner *Runner
-	Auth   Authority
-	Logger hclog.Logger
+	// Catalog holds the configuration objects; nil disables the routes
+	// that change them.
+	Catalog *catalog.Catalog
+	Store   store.Store
+	Engine  *execute.Engine
+	Runner  *Runner
+	Auth    Authority
+	Logger  hclog.Logger
 	// Health reports each plugin's state ("ok" or a problem); nil omits
 	// plugins from /health.
 	Health func(ctx context.Context) map[string]string
@@ -119,6 +125,16 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// cfg is the configuration in force.
+func (s *Server) cfg() *config.Config { return s.o.Engine.Config() }
+
+func (s *Server) catalog() (*catalog.Catalog, error) {
+	if s.o.Catalog == nil {
+		return nil, &Error{Status: http.StatusNotImplemented, Code: "not_available", Message: "configuration objects are not available in this server"}
+	}
+	return s.o.Catalog, nil
 }
 
 // register puts routes on the router; a route without a scope, or

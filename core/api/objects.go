@@ -2,71 +2,45 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 
+	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/mask"
-	"github.com/lethehq/lethe/core/policy"
 	"github.com/lethehq/lethe/core/store"
 )
-
-// PolicyView is a policy as the API shows it.
-type PolicyView struct {
-	Key                string     `json:"key"`
-	Name               string     `json:"name"`
-	DRPAction          string     `json:"drp_action"`
-	ExecutionTimeframe string     `json:"execution_timeframe,omitempty"`
-	Rules              []RuleView `json:"rules"`
-	DeclaredIn         string     `json:"declared_in,omitempty"`
-}
-
-// RuleView is a rule as the API shows it.
-type RuleView struct {
-	Key     string           `json:"key"`
-	Action  string           `json:"action_type"`
-	Targets []string         `json:"targets"`
-	Storage string           `json:"storage_destination,omitempty"`
-	Masking []policy.Masking `json:"masking_strategy,omitempty"`
-}
-
-func policyView(p *policy.Policy) PolicyView {
-	v := PolicyView{Key: p.Name, Name: p.Name, DRPAction: p.DRPAction, Rules: []RuleView{}}
-	if p.ExecutionTimeframe > 0 {
-		v.ExecutionTimeframe = p.ExecutionTimeframe.String()
-	}
-	if p.Range.Filename != "" {
-		v.DeclaredIn = fmt.Sprintf("%s:%d", p.Range.Filename, p.Range.Start.Line)
-	}
-	for _, r := range p.Rules {
-		v.Rules = append(v.Rules, RuleView{Key: r.Name, Action: r.Action, Targets: append([]string{}, r.Targets...), Storage: r.Storage, Masking: r.Masking})
-	}
-	return v
-}
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	page, size, err := pageParams(r.URL.Query().Get("page"), r.URL.Query().Get("size"))
 	if err != nil {
 		return err
 	}
-	all := s.o.Config.Policies
-	items := []PolicyView{}
-	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
-		items = append(items, policyView(all[i]))
+	cat, err := s.catalog()
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, Page[PolicyView]{Items: items, Total: len(all), Page: page, Size: size})
+	all := cat.Policies()
+	items := []catalog.PolicyView{}
+	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
+		items = append(items, all[i])
+	}
+	writeJSON(w, http.StatusOK, Page[catalog.PolicyView]{Items: items, Total: len(all), Page: page, Size: size})
 	return nil
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	key := r.PathValue("key")
-	p := s.o.Config.Policy(key)
-	if p == nil {
-		return notFound("no policy %q; the policies are %s", key, policyKeys(s.o.Config))
+	cat, err := s.catalog()
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, policyView(p))
+	key := r.PathValue("key")
+	v, err := cat.Policy(key)
+	if err != nil {
+		return notFound("no policy %q; the policies are %s", key, policyKeys(s.cfg()))
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

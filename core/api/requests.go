@@ -143,8 +143,8 @@ func (s *Server) createRequests(w http.ResponseWriter, r *http.Request, p Princi
 			fail("policy_key is missing")
 			continue
 		}
-		if s.o.Config.Policy(in.PolicyKey) == nil {
-			fail("unknown policy %q; the policies are %s", in.PolicyKey, policyKeys(s.o.Config))
+		if s.cfg().Policy(in.PolicyKey) == nil {
+			fail("unknown policy %q; the policies are %s", in.PolicyKey, policyKeys(s.cfg()))
 			continue
 		}
 		if len(in.Identity) == 0 {
@@ -513,8 +513,8 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ Principal) er
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	if s.o.Config.Policy(body.PolicyKey) == nil {
-		return badRequest("unknown policy %q; the policies are %s", body.PolicyKey, policyKeys(s.o.Config))
+	if s.cfg().Policy(body.PolicyKey) == nil {
+		return badRequest("unknown policy %q; the policies are %s", body.PolicyKey, policyKeys(s.cfg()))
 	}
 	if len(body.Identity) == 0 {
 		return badRequest("identity is empty; give the identity names the request would carry, such as {\"email\": \"\"}")

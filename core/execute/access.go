@@ -3,6 +3,8 @@ package execute
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -57,7 +59,7 @@ type query struct {
 func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 	name := n.Address.String()
 	st := r.e.opts.Store
-	conn := r.e.cfg.Connection(n.Dataset.Connection)
+	conn := r.cfg.Connection(n.Dataset.Connection)
 	if conn == nil {
 		return fault.AsPermanent(fmt.Errorf("access %s: dataset %s names connection %q, which is not declared", name, n.Dataset.Name, n.Dataset.Connection))
 	}
@@ -358,18 +360,31 @@ func (e *Engine) connector(ctx context.Context, conn *config.Connection) (Connec
 	return c, nil
 }
 
-// configure configures a plugin instance once per engine; a failure is
-// not remembered, so the next node tries again. Nodes that start together
-// wait for one Configure: a second one would replace the instance (and
-// close its connections) under the first node's feet.
+// configure configures a plugin instance once per engine and
+// configuration; a failure is not remembered, so the next node tries again.
+// Nodes that start together wait for one Configure: a second one would
+// replace the instance (and close its connections) under the first node's
+// feet. When the configuration of a connection or storage changes (through
+// the API), the new one gets an instance of its own, so requests still
+// running on the old one are not cut off.
 func (e *Engine) configure(ctx context.Context, what, id string, cfg map[string]any,
 	fn func(context.Context, string, map[string]any) (schema.Diagnostics, error)) error {
+	fp, err := fingerprint(cfg)
+	if err != nil {
+		return fault.AsPermanent(fmt.Errorf("configure %s: %w", what, err))
+	}
 	e.mu.Lock()
-	_, ok := e.configured[what]
-	lock := e.configLock[what]
+	if first, ok := e.firstFP[what]; !ok {
+		e.firstFP[what] = fp
+	} else if first != fp {
+		id = id + "-" + fp[:12]
+	}
+	key := what + "\x00" + fp
+	_, ok := e.configured[key]
+	lock := e.configLock[key]
 	if lock == nil {
 		lock = &sync.Mutex{}
-		e.configLock[what] = lock
+		e.configLock[key] = lock
 	}
 	e.mu.Unlock()
 	if ok {
@@ -378,7 +393,7 @@ func (e *Engine) configure(ctx context.Context, what, id string, cfg map[string]
 	lock.Lock()
 	defer lock.Unlock()
 	e.mu.Lock()
-	_, ok = e.configured[what]
+	_, ok = e.configured[key]
 	e.mu.Unlock()
 	if ok {
 		return nil
@@ -391,7 +406,18 @@ func (e *Engine) configure(ctx context.Context, what, id string, cfg map[string]
 		return fault.AsPermanent(fmt.Errorf("configure %s: %w", what, derr))
 	}
 	e.mu.Lock()
-	e.configured[what] = nil
+	e.configured[key] = nil
 	e.mu.Unlock()
 	return nil
+}
+
+// fingerprint identifies a plugin config: SHA-256 of its JSON (map keys
+// sorted), hex.
+func fingerprint(cfg map[string]any) (string, error) {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("config is not serialisable: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }

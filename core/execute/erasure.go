@@ -111,7 +111,7 @@ func (r *run) eraseNode(ctx context.Context, ds *dataset.Dataset, c *dataset.Col
 	name := addr.String()
 	st := r.e.opts.Store
 	fields := targets(r.pol, c)
-	conn := r.e.cfg.Connection(ds.Connection)
+	conn := r.cfg.Connection(ds.Connection)
 	pk := primaryKeys(c)
 	skip := ""
 	switch {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -98,16 +99,66 @@ type Progress struct {
 // queries hold across all the requests it runs.
 type Engine struct {
 	opts   Options
-	cfg    *config.Config
-	graph  *graph.Graph
+	state  atomic.Pointer[snapshot]
 	log    hclog.Logger
 	global chan struct{}
-	conns  map[string]chan struct{}
 
 	mu         sync.Mutex
-	configured map[string]error       // plugin instances configured, by instance id
-	configLock map[string]*sync.Mutex // serialises the first Configure of each instance
+	conns      map[string]chan struct{} // per-connection limits, by connection name
+	configured map[string]error         // plugin instances configured, by what and config fingerprint
+	configLock map[string]*sync.Mutex   // serialises the first Configure of each instance
+	firstFP    map[string]string        // the first config fingerprint seen for each instance
 	running    map[string]context.CancelFunc
+}
+
+// snapshot is the configuration in force and its graph. A run takes the
+// snapshot of its start; Reconfigure swaps in a new one for later runs.
+type snapshot struct {
+	cfg   *config.Config
+	graph *graph.Graph
+}
+
+func (e *Engine) snap() *snapshot { return e.state.Load() }
+
+// Config returns the configuration in force.
+func (e *Engine) Config() *config.Config { return e.snap().cfg }
+
+// Reconfigure puts cfg in force for the requests that start (or resume)
+// from now on; running requests finish with the configuration they started
+// with. cfg must be validated; its datasets must form a valid graph.
+func (e *Engine) Reconfigure(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("execute: Reconfigure with no configuration")
+	}
+	g, diags := graph.Build(cfg.Datasets)
+	if diags.HasErrors() {
+		return fmt.Errorf("execute: the datasets do not form a valid graph: %s", diags.Error())
+	}
+	e.mu.Lock()
+	e.addConnLimits(cfg)
+	e.mu.Unlock()
+	e.state.Store(&snapshot{cfg: cfg, graph: g})
+	return nil
+}
+
+// addConnLimits adds the limit of each connection not seen yet. e.mu held.
+func (e *Engine) addConnLimits(cfg *config.Config) {
+	for _, c := range cfg.Connections {
+		if _, ok := e.conns[c.Name]; ok {
+			continue
+		}
+		n := c.MaxParallel
+		if n <= 0 {
+			n = config.DefaultMaxParallel
+		}
+		e.conns[c.Name] = make(chan struct{}, n)
+	}
+}
+
+func (e *Engine) connLimit(name string) chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.conns[name]
 }
 
 // New returns an engine for a validated configuration.
@@ -137,22 +188,16 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		opts:       opts,
-		cfg:        opts.Config,
-		graph:      g,
 		log:        opts.Logger,
 		global:     make(chan struct{}, maxNodes),
 		conns:      map[string]chan struct{}{},
 		configured: map[string]error{},
 		configLock: map[string]*sync.Mutex{},
+		firstFP:    map[string]string{},
 		running:    map[string]context.CancelFunc{},
 	}
-	for _, c := range opts.Config.Connections {
-		n := c.MaxParallel
-		if n <= 0 {
-			n = config.DefaultMaxParallel
-		}
-		e.conns[c.Name] = make(chan struct{}, n)
-	}
+	e.addConnLimits(opts.Config)
+	e.state.Store(&snapshot{cfg: opts.Config, graph: g})
 	return e, nil
 }
 
@@ -175,9 +220,13 @@ type Submission struct {
 // policy is unknown, an identity is empty, no supplied identity reaches a
 // collection, or the result key has a wrong length.
 func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, error) {
-	pol := e.cfg.Policy(s.Policy)
+	sn := e.snap()
+	pol := sn.cfg.Policy(s.Policy)
 	if pol == nil {
-		return nil, fmt.Errorf("unknown policy %q; declared policies: %s", s.Policy, policyNames(e.cfg))
+		return nil, fmt.Errorf("unknown policy %q; declared policies: %s", s.Policy, policyNames(sn.cfg))
+	}
+	if len(pol.Rules) == 0 {
+		return nil, fmt.Errorf("policy %q has no rules yet; add an access or erasure rule first", s.Policy)
 	}
 	if len(s.Identities) == 0 {
 		return nil, errors.New("no identity given; give at least one, e.g. email")
@@ -194,7 +243,7 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	default:
 		return nil, fmt.Errorf("encryption key is %d bytes; it must be 16, 24 or 32 bytes", len(s.ResultKey))
 	}
-	if _, err := plan.New(e.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)}); err != nil {
+	if _, err := plan.New(sn.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)}); err != nil {
 		return nil, err
 	}
 	sec, err := mask.NewSecrets(maskSpecs(pol))

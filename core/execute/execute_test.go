@@ -587,7 +587,7 @@ func TestReadOnlyConnectionRefusesErasure(t *testing.T) {
 // the instance under a running node (the PostgreSQL connector closed the
 // first pool: "closed pool").
 func TestConfigureOncePerInstance(t *testing.T) {
-	e := &Engine{configured: map[string]error{}, configLock: map[string]*sync.Mutex{}}
+	e := &Engine{configured: map[string]error{}, configLock: map[string]*sync.Mutex{}, firstFP: map[string]string{}}
 	var calls atomic.Int64
 	fn := func(context.Context, string, map[string]any) (schema.Diagnostics, error) {
 		calls.Add(1)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/mask"
 	"github.com/lethehq/lethe/core/plan"
 	"github.com/lethehq/lethe/core/policy"
@@ -23,6 +24,7 @@ import (
 // run is one execution of one request.
 type run struct {
 	e       *Engine
+	cfg     *config.Config // the configuration the run started with
 	req     *store.Request
 	pol     *policy.Policy
 	plan    *plan.Plan
@@ -109,7 +111,8 @@ func (e *Engine) Run(ctx context.Context, id string) (*store.Request, error) {
 
 // prepare loads what a run needs: the policy, the plan, the secrets.
 func (e *Engine) prepare(ctx context.Context, req *store.Request) (*run, error) {
-	pol := e.cfg.Policy(req.Policy)
+	sn := e.snap()
+	pol := sn.cfg.Policy(req.Policy)
 	if pol == nil {
 		return nil, fmt.Errorf("policy %q is no longer declared", req.Policy)
 	}
@@ -118,12 +121,12 @@ func (e *Engine) prepare(ctx context.Context, req *store.Request) (*run, error) 
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	p, err := plan.New(e.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)})
+	p, err := plan.New(sn.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)})
 	if err != nil {
 		return nil, err
 	}
 	r := &run{
-		e: e, req: req, pol: pol, plan: p,
+		e: e, cfg: sn.cfg, req: req, pol: pol, plan: p,
 		nodes:  make(map[string]*plan.Node, len(p.Nodes)),
 		log:    e.log.With("request_id", req.ID),
 		values: map[string]*parentValues{},
@@ -347,7 +350,8 @@ func isCancel(err error) bool {
 
 // acquire takes a slot of conn's limit, then one of the global limit.
 func (e *Engine) acquire(ctx context.Context, conn string) error {
-	if sem := e.conns[conn]; sem != nil {
+	sem := e.connLimit(conn)
+	if sem != nil {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -358,7 +362,7 @@ func (e *Engine) acquire(ctx context.Context, conn string) error {
 	case e.global <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		if sem := e.conns[conn]; sem != nil {
+		if sem != nil {
 			<-sem
 		}
 		return errAborted{ctx.Err()}
@@ -367,7 +371,7 @@ func (e *Engine) acquire(ctx context.Context, conn string) error {
 
 func (e *Engine) release(conn string) {
 	<-e.global
-	if sem := e.conns[conn]; sem != nil {
+	if sem := e.connLimit(conn); sem != nil {
 		<-sem
 	}
 }

@@ -42,7 +42,7 @@ func ObjectKey(requestID, rule, format string) string {
 
 func (r *run) upload(ctx context.Context, rule *policy.Rule) error {
 	st := r.e.opts.Store
-	dest := r.e.cfg.Storage(rule.Storage)
+	dest := r.cfg.Storage(rule.Storage)
 	if dest == nil {
 		return fault.AsPermanent(fmt.Errorf("upload for rule %q: storage %q is not declared", rule.Name, rule.Storage))
 	}

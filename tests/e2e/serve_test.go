@@ -494,7 +494,9 @@ func TestServeRestartResumes(t *testing.T) {
 	d := startDaemon(t, dir, "LETHE_FAILPOINT=access.finish:shop.order_items=sleep")
 	tok := d.token("lethe-root", rootSecret)
 	id := firstID(t, d.create(tok, map[string]any{"identity": map[string]string{"email": "jane@example.com"}, "policy_key": "access_and_erasure"}))
-	waitFor(t, "the failpoint", time.Minute, func() bool { return strings.Contains(d.out.String(), "failpoint access.finish:shop.order_items reached") })
+	waitFor(t, "the failpoint", time.Minute, func() bool {
+		return strings.Contains(d.out.String(), "failpoint access.finish:shop.order_items reached")
+	})
 	if err := d.stop(syscall.SIGKILL); err == nil {
 		t.Fatal("the killed daemon exited cleanly")
 	}

@@ -1,0 +1,404 @@
+// Package catalog holds the configuration in force: the HCL files' plus
+// the objects created through the API (policies with their rules and
+// targets, storage destinations, connections, datasets, and the secrets of
+// storages and connections), which it keeps in the store and loads again
+// at start.
+//
+// Every change is checked the way `lethe validate` checks the files: the
+// whole configuration with the change applied is validated (references,
+// categories, masking, the dataset graph, each plugin config against its
+// plugin's schema) before anything is stored, and a change is refused with
+// every problem listed. Objects declared in HCL files are read-only here:
+// a write to one is a *DeclaredError naming the file.
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/lethehq/lethe/core/config"
+	"github.com/lethehq/lethe/core/graph"
+	"github.com/lethehq/lethe/core/store"
+	"github.com/lethehq/lethe/sdk/schema"
+)
+
+// Object kinds in the store.
+const (
+	KindPolicy           = "policy"
+	KindStorage          = "storage"
+	KindStorageSecret    = "storage_secret"
+	KindConnection       = "connection"
+	KindConnectionSecret = "connection_secret"
+	KindDataset          = "dataset"
+)
+
+var kinds = []string{KindPolicy, KindStorage, KindStorageSecret, KindConnection, KindConnectionSecret, KindDataset}
+
+// Objects is the part of the store the catalog needs.
+type Objects interface {
+	PutObjects(ctx context.Context, writes []store.ObjectWrite) error
+	ListObjects(ctx context.Context, kind string) ([]store.Object, error)
+}
+
+// Options configure Open.
+type Options struct {
+	// Base is the validated configuration of the HCL files.
+	Base *config.Config
+	// Store keeps the objects.
+	Store Objects
+	// Schema returns the config schema of a plugin (kind is
+	// schema.KindConnector or schema.KindStorage).
+	Schema func(ctx context.Context, kind, plugin string) (schema.Schema, error)
+	// Test configures a throw-away instance of a plugin with cfg and runs
+	// its Test; used when a secret is given with verify=true.
+	Test func(ctx context.Context, kind, plugin string, cfg map[string]any) error
+	// Apply puts a new configuration in force (the engine's Reconfigure).
+	Apply func(*config.Config) error
+}
+
+// DeclaredError refuses a write to an object declared in an HCL file.
+type DeclaredError struct {
+	Kind, Key, File string
+}
+
+func (e *DeclaredError) Error() string {
+	return fmt.Sprintf("%s %q is declared in %s and cannot be changed through the API; change the file and restart", e.Kind, e.Key, e.File)
+}
+
+// InvalidError refuses a change that would make the configuration invalid.
+type InvalidError struct {
+	Problems []string
+}
+
+func (e *InvalidError) Error() string {
+	return "the change would make the configuration invalid: " + strings.Join(e.Problems, "; ")
+}
+
+// ErrNotFound is returned for an object that does not exist.
+var ErrNotFound = store.ErrNotFound
+
+// Catalog is the configuration in force. It is safe for concurrent use;
+// changes are applied one at a time.
+type Catalog struct {
+	o   Options
+	cur atomic.Pointer[config.Config]
+
+	mu      sync.Mutex // serialises changes
+	objs    map[string]map[string]json.RawMessage
+	schemas map[string]schema.Schema
+}
+
+// Open loads the stored objects on top of the base configuration and
+// validates the result. A stored object that the files now contradict
+// (a policy naming a storage that was removed, a dataset clashing with a
+// declared one) fails Open with every problem listed, before any request
+// runs.
+func Open(ctx context.Context, o Options) (*Catalog, error) {
+	if o.Base == nil || o.Store == nil || o.Schema == nil {
+		return nil, errors.New("catalog: Base, Store and Schema are required")
+	}
+	c := &Catalog{o: o, objs: map[string]map[string]json.RawMessage{}, schemas: map[string]schema.Schema{}}
+	for _, k := range kinds {
+		list, err := o.Store.ListObjects(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("load %s objects: %w", k, err)
+		}
+		c.objs[k] = map[string]json.RawMessage{}
+		for _, obj := range list {
+			c.objs[k][obj.Key] = obj.Value
+		}
+	}
+	cfg, problems, err := c.build(ctx, c.objs)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("the objects created through the API no longer fit the configuration files; fix the files or remove the objects: %w", &InvalidError{Problems: problems})
+	}
+	c.cur.Store(cfg)
+	if o.Apply != nil {
+		if err := o.Apply(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Config returns the configuration in force. Do not change it.
+func (c *Catalog) Config() *config.Config { return c.cur.Load() }
+
+// Stored reports whether an object of kind with key was created through
+// the API (as opposed to declared in a file).
+func (c *Catalog) Stored(kind, key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.objs[kind][key]
+	return ok
+}
+
+// change is one pending write.
+type change struct {
+	kind, key string
+	value     json.RawMessage // nil deletes
+}
+
+// commit validates the configuration with changes applied, stores them
+// atomically and puts the result in force. c.mu must be held.
+func (c *Catalog) commit(ctx context.Context, changes []change) error {
+	next := map[string]map[string]json.RawMessage{}
+	for k, m := range c.objs {
+		next[k] = maps.Clone(m)
+	}
+	writes := make([]store.ObjectWrite, 0, len(changes))
+	for _, ch := range changes {
+		if ch.value == nil {
+			delete(next[ch.kind], ch.key)
+		} else {
+			next[ch.kind][ch.key] = ch.value
+		}
+		writes = append(writes, store.ObjectWrite{Kind: ch.kind, Key: ch.key, Value: ch.value})
+	}
+	cfg, problems, err := c.build(ctx, next)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return &InvalidError{Problems: problems}
+	}
+	if err := c.o.Store.PutObjects(ctx, writes); err != nil {
+		return fmt.Errorf("store the change: %w", err)
+	}
+	c.objs = next
+	c.cur.Store(cfg)
+	if c.o.Apply != nil {
+		if err := c.o.Apply(cfg); err != nil {
+			return fmt.Errorf("the change is stored but could not be put in force: %w", err)
+		}
+	}
+	return nil
+}
+
+// build makes the configuration of the base and objs, and lists its
+// problems (errors only; warnings do not refuse a change).
+func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.RawMessage) (*config.Config, []string, error) {
+	cfg := c.o.Base.Clone()
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	for _, key := range sortedKeys(objs[KindStorage]) {
+		var s StorageObject
+		if err := strictJSON(objs[KindStorage][key], &s); err != nil {
+			bad("storage %q: stored record: %v", key, err)
+			continue
+		}
+		conf, err := mergeSecret(s.Details, objs[KindStorageSecret][key], s.Type)
+		if err != nil {
+			bad("storage %q: %v", key, err)
+			continue
+		}
+		rememberSecrets(cfg, objs[KindStorageSecret][key])
+		cfg.Storages = append(cfg.Storages, &config.Storage{Name: key, Plugin: s.Type, Format: s.Format, Config: conf})
+	}
+	for _, key := range sortedKeys(objs[KindConnection]) {
+		var s ConnectionObject
+		if err := strictJSON(objs[KindConnection][key], &s); err != nil {
+			bad("connection %q: stored record: %v", key, err)
+			continue
+		}
+		conf, err := mergeSecret(s.Config, objs[KindConnectionSecret][key], "")
+		if err != nil {
+			bad("connection %q: %v", key, err)
+			continue
+		}
+		rememberSecrets(cfg, objs[KindConnectionSecret][key])
+		cfg.Connections = append(cfg.Connections, &config.Connection{Name: key, Plugin: s.ConnectionType, Access: s.Access, MaxParallel: s.MaxParallel, Config: conf})
+	}
+	for _, key := range sortedKeys(objs[KindDataset]) {
+		ds, err := decodeDataset(objs[KindDataset][key])
+		if err != nil {
+			bad("dataset %q: %v", key, err)
+			continue
+		}
+		cfg.Datasets = append(cfg.Datasets, ds)
+	}
+	for _, key := range sortedKeys(objs[KindPolicy]) {
+		var p PolicyObject
+		if err := strictJSON(objs[KindPolicy][key], &p); err != nil {
+			bad("policy %q: stored record: %v", key, err)
+			continue
+		}
+		pol, err := p.policy(key)
+		if err != nil {
+			bad("policy %q: %v", key, err)
+			continue
+		}
+		cfg.Policies = append(cfg.Policies, pol)
+	}
+	if len(problems) > 0 {
+		return nil, problems, nil
+	}
+	diags := cfg.Validate()
+	if !diags.HasErrors() {
+		_, gd := graph.Build(cfg.Datasets)
+		diags = append(diags, gd...)
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, c.checkPlugins(ctx, cfg, objs)...)
+	}
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || tolerated(d) {
+			continue
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		problems = append(problems, msg)
+	}
+	return cfg, cfg.Sanitize(problems), nil
+}
+
+// checkPlugins checks every connection and storage config against its
+// plugin's schema. An object created through the API whose secret has not
+// been given yet is checked without requiring its sensitive attributes:
+// the reference flow creates the object first and sets its secret after.
+func (c *Catalog) checkPlugins(ctx context.Context, cfg *config.Config, objs map[string]map[string]json.RawMessage) hcl.Diagnostics {
+	complete, partial := cfg.Clone(), cfg.Clone()
+	complete.Storages, partial.Storages = nil, nil
+	complete.Connections, partial.Connections = nil, nil
+	for _, s := range cfg.Storages {
+		_, api := objs[KindStorage][s.Name]
+		_, hasSecret := objs[KindStorageSecret][s.Name]
+		if api && !hasSecret {
+			partial.Storages = append(partial.Storages, s)
+		} else {
+			complete.Storages = append(complete.Storages, s)
+		}
+	}
+	for _, x := range cfg.Connections {
+		_, api := objs[KindConnection][x.Name]
+		_, hasSecret := objs[KindConnectionSecret][x.Name]
+		if api && !hasSecret {
+			partial.Connections = append(partial.Connections, x)
+		} else {
+			complete.Connections = append(complete.Connections, x)
+		}
+	}
+	diags := complete.CheckPluginConfigs(func(kind, plugin string) (schema.Schema, error) {
+		return c.schema(ctx, kind, plugin)
+	})
+	diags = append(diags, partial.CheckPluginConfigs(func(kind, plugin string) (schema.Schema, error) {
+		s, err := c.schema(ctx, kind, plugin)
+		if err != nil {
+			return s, err
+		}
+		relaxed := schema.Schema{Attributes: append([]schema.Attribute(nil), s.Attributes...)}
+		for i := range relaxed.Attributes {
+			if relaxed.Attributes[i].Sensitive {
+				relaxed.Attributes[i].Required = false
+			}
+		}
+		return relaxed, nil
+	})...)
+	return diags
+}
+
+// tolerated are the problems of objects still being assembled through the
+// API: a policy gets its rules, and a rule its targets, in later calls. A
+// request on such a policy is refused when it is submitted.
+func tolerated(d *hcl.Diagnostic) bool {
+	return d.Summary == "Policy without rules" || d.Summary == "Rule without targets"
+}
+
+func (c *Catalog) schema(ctx context.Context, kind, plugin string) (schema.Schema, error) {
+	k := kind + "/" + plugin
+	if s, ok := c.schemas[k]; ok {
+		return s, nil
+	}
+	s, err := c.o.Schema(ctx, kind, plugin)
+	if err != nil {
+		return schema.Schema{}, err
+	}
+	c.schemas[k] = s
+	return s, nil
+}
+
+// declared returns the file declaring kind key in the base configuration,
+// or "".
+func (c *Catalog) declared(kind, key string) string {
+	b := c.o.Base
+	switch kind {
+	case KindPolicy:
+		if p := b.Policy(key); p != nil {
+			return fileOf(p.Range)
+		}
+	case KindStorage, KindStorageSecret:
+		if s := b.Storage(key); s != nil {
+			return fileOf(s.Range)
+		}
+	case KindConnection, KindConnectionSecret:
+		if s := b.Connection(key); s != nil {
+			return fileOf(s.Range)
+		}
+	case KindDataset:
+		if s := b.Dataset(key); s != nil {
+			return fileOf(s.Range)
+		}
+	}
+	return ""
+}
+
+func (c *Catalog) refuseDeclared(kind, key string) error {
+	if f := c.declared(kind, key); f != "" {
+		k := strings.TrimSuffix(kind, "_secret")
+		return &DeclaredError{Kind: k, Key: key, File: f}
+	}
+	return nil
+}
+
+func fileOf(r hcl.Range) string {
+	if r.Filename == "" {
+		return "the configuration files"
+	}
+	return r.Filename
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// strictJSON decodes data into v, refusing unknown fields.
+func strictJSON(data []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func rememberSecrets(cfg *config.Config, raw json.RawMessage) {
+	if raw == nil {
+		return
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return
+	}
+	for _, v := range m {
+		if s, ok := v.(string); ok {
+			cfg.RememberSecret(s)
+		}
+	}
+}
