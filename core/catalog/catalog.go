@@ -246,7 +246,12 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 	if len(problems) > 0 {
 		return nil, problems, nil
 	}
-	diags := cfg.Validate()
+	var diags hcl.Diagnostics
+	for _, d := range cfg.Validate() {
+		if !tolerated(d) {
+			diags = append(diags, d)
+		}
+	}
 	if !diags.HasErrors() {
 		_, gd := graph.Build(cfg.Datasets)
 		diags = append(diags, gd...)
@@ -255,7 +260,7 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 		diags = append(diags, c.checkPlugins(ctx, cfg, objs)...)
 	}
 	for _, d := range diags {
-		if d.Severity != hcl.DiagError || tolerated(d) {
+		if d.Severity != hcl.DiagError {
 			continue
 		}
 		msg := d.Summary
