@@ -19,6 +19,7 @@ import (
 	"github.com/lethehq/lethe/core/auth"
 	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
+	"github.com/lethehq/lethe/core/drp"
 	"github.com/lethehq/lethe/core/execute"
 	"github.com/lethehq/lethe/core/graph"
 	"github.com/lethehq/lethe/core/plan"
@@ -111,11 +112,16 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.Server.StateDir, store.Options{Key: key, LockTimeout: time.Second})
+	bolt, err := store.Open(cfg.Server.StateDir, store.Options{Key: key, LockTimeout: time.Second})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer bolt.Close()
+	// Every status change of a DRP request is reported to its agent's
+	// status_callback, if it gave one.
+	callbacks := drp.NewNotifier(drp.NotifierOptions{Store: bolt, Allowed: cfg.DRP.CallbackHosts, Logger: logger.Named("drp")})
+	defer callbacks.Close()
+	st := drp.Store{Store: bolt, N: callbacks}
 	host, err := newHost(cfg, pluginDir, startTimeout, logger.Named("plugins"))
 	if err != nil {
 		return err
@@ -145,25 +151,25 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	signing, err := st.SigningKey(ctx)
+	signing, err := bolt.SigningKey(ctx)
 	if err != nil {
 		return err
 	}
 	authority, err := auth.New(auth.Options{
 		SigningKey: signing, TokenTTL: cfg.Auth.TokenTTL,
-		RootID: cfg.Auth.RootClientID, RootSecret: []byte(cfg.Auth.RootClientSecret), Clients: st,
+		RootID: cfg.Auth.RootClientID, RootSecret: []byte(cfg.Auth.RootClientSecret.Reveal()), Clients: bolt,
 	})
 	if err != nil {
 		return err
 	}
-	cat, err := openCatalog(ctx, cfg, st, host, eng)
+	cat, err := openCatalog(ctx, cfg, bolt, host, eng)
 	if err != nil {
 		return err
 	}
 	runner := api.NewRunner(eng, st, cfg.Server.Workers, logger.Named("runner"))
 	srv, err := api.New(api.Options{
 		Config: cfg, Catalog: cat, Store: st, Engine: eng, Runner: runner, Auth: authAdapter{authority}, Logger: logger.Named("http"),
-		Metrics: metrics, Health: func(context.Context) map[string]string { return pluginHealth(host) },
+		Metrics: metrics, Callbacks: callbacks, Health: func(context.Context) map[string]string { return pluginHealth(host) },
 		Preview: previewer(eng.Config, host),
 	})
 	if err != nil {

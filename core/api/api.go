@@ -24,6 +24,7 @@ import (
 
 	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
+	"github.com/lethehq/lethe/core/drp"
 	"github.com/lethehq/lethe/core/execute"
 	"github.com/lethehq/lethe/core/store"
 )
@@ -32,6 +33,9 @@ import (
 type Principal struct {
 	ClientID string
 	Scopes   []string
+	// Agent is the authorized agent (drp block) a DRP route's caller
+	// authenticated as; empty for API clients.
+	Agent string
 }
 
 // Has reports whether p holds scope.
@@ -96,6 +100,8 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Callbacks delivers DRP status callbacks; nil disables them.
+	Callbacks *drp.Notifier
 }
 
 // Server serves the API.
@@ -203,25 +209,39 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// wrap authenticates and authorizes a route's caller, then runs it.
+// wrap authenticates and authorizes a route's caller, then runs it. DRP
+// routes also take an authorized agent's bearer token, and answer every
+// error with DRP's error body.
 func (s *Server) wrap(rt Route) http.Handler {
+	fail := writeError
+	if rt.DRP {
+		fail = writeDRPError
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p Principal
 		if rt.Scope != Public {
 			token, ok := bearer(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="lethe"`)
-				writeError(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "this route needs an access token: Authorization: Bearer <token> from POST /api/v1/oauth/token"})
+				fail(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "this route needs an access token: Authorization: Bearer <token> from POST /api/v1/oauth/token"})
 				return
 			}
-			var err error
-			if p, err = s.o.Auth.Verify(r.Context(), token); err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="lethe", error="invalid_token"`)
-				writeError(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the access token is invalid or expired; request a new one"})
-				return
+			agent := ""
+			if rt.DRP {
+				agent = s.agentFor(token)
+			}
+			if agent != "" {
+				p = Principal{ClientID: "agent:" + agent, Agent: agent, Scopes: []string{rt.Scope}}
+			} else {
+				var err error
+				if p, err = s.o.Auth.Verify(r.Context(), token); err != nil {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="lethe", error="invalid_token"`)
+					fail(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the access token is invalid or expired; request a new one"})
+					return
+				}
 			}
 			if !p.Has(rt.Scope) {
-				writeError(w, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("this route needs scope %s, which client %s does not hold", rt.Scope, p.ClientID)})
+				fail(w, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("this route needs scope %s, which client %s does not hold", rt.Scope, p.ClientID)})
 				return
 			}
 		}
@@ -234,7 +254,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				s.o.Logger.Error("handler failed", "route", rt.Method+" "+rt.Path, "error", err)
 				e = errInternal
 			}
-			writeError(w, e)
+			fail(w, e)
 		}
 	})
 }

@@ -13,7 +13,10 @@ type Route struct {
 	Summary string
 	// Body and Response name the JSON shapes, for the OpenAPI document.
 	Body, Response string
-	handle         func(w http.ResponseWriter, r *http.Request, p Principal) error
+	// DRP routes also accept an authorized agent's bearer token, and answer
+	// errors with the Data Rights Protocol's error body.
+	DRP    bool
+	handle func(w http.ResponseWriter, r *http.Request, p Principal) error
 }
 
 // table is every route of the API. A route without a scope is refused by
@@ -65,6 +68,14 @@ func (s *Server) table() []Route {
 		{Method: "GET", Path: v1 + "/connection/{key}/dataset", Scope: "dataset:read", Summary: "The datasets of a connection", Response: "DatasetPage", handle: s.listDatasets},
 		{Method: "PATCH", Path: v1 + "/connection/{key}/dataset", Scope: "dataset:create_or_update", Summary: "Create or update datasets (the reference system's dataset JSON; the whole graph is validated first)", Body: "[]Dataset", Response: "BulkDatasets", handle: s.patchDatasets},
 		{Method: "DELETE", Path: v1 + "/connection/{key}/dataset/{dataset}", Scope: "dataset:delete", Summary: "Delete a dataset created through the API", handle: s.deleteDataset},
+
+		{Method: "GET", Path: "/.well-known/data-rights.json", Scope: Public, Summary: "DRP discovery: version, api_base, actions", Response: "DRPDiscovery", DRP: true, handle: s.drpDiscovery},
+		{Method: "GET", Path: v1 + "/drp/data-rights", Scope: "policy:read", Summary: "DRP discovery (authenticated)", Response: "DRPDiscovery", DRP: true, handle: s.drpDiscovery},
+		{Method: "POST", Path: v1 + "/drp/exercise", Scope: "privacy-request:create", Summary: "DRP: exercise a right for the consumer in the identity token", Body: "DRPExercise", Response: "DRPStatus", DRP: true, handle: s.drpExercise},
+		{Method: "GET", Path: v1 + "/drp/status", Scope: "privacy-request:read", Summary: "DRP: the status of a request (?request_id=)", Response: "DRPStatus", DRP: true, handle: s.drpStatus},
+		{Method: "POST", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke an open or in-progress request", Body: "DRPRevoke", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
+		{Method: "GET", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke (?request_id=&reason=), as the original documents show it", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
+		{Method: "GET", Path: v1 + "/consent", Scope: "consent:read", Summary: "Consent preferences (sale:opt_out, sale:opt_in) recorded for an identity (?identity=email:...)", Response: "ConsentPreferences", handle: s.consent},
 
 		{Method: "PUT", Path: v1 + "/masking/mask", Scope: Public, Summary: "Mask values with a strategy", Body: "MaskBody", Response: "MaskResult", handle: s.mask},
 		{Method: "GET", Path: v1 + "/masking/strategy", Scope: Public, Summary: "The masking strategies and their parameters", Response: "[]Strategy", handle: s.strategies},

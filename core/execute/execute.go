@@ -225,7 +225,8 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	if pol == nil {
 		return nil, fmt.Errorf("unknown policy %q; declared policies: %s", s.Policy, policyNames(sn.cfg))
 	}
-	if len(pol.Rules) == 0 {
+	consent := policy.IsConsent(pol.DRPAction)
+	if len(pol.Rules) == 0 && !consent {
 		return nil, fmt.Errorf("policy %q has no rules yet; add an access or erasure rule first", s.Policy)
 	}
 	if len(s.Identities) == 0 {
@@ -243,8 +244,10 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	default:
 		return nil, fmt.Errorf("encryption key is %d bytes; it must be 16, 24 or 32 bytes", len(s.ResultKey))
 	}
-	if _, err := plan.New(sn.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)}); err != nil {
-		return nil, err
+	if !consent {
+		if _, err := plan.New(sn.graph, plan.Options{Identities: names, Erasure: hasErasure(pol)}); err != nil {
+			return nil, err
+		}
 	}
 	sec, err := mask.NewSecrets(maskSpecs(pol))
 	if err != nil {

@@ -90,6 +90,9 @@ func (e *Engine) Run(ctx context.Context, id string) (*store.Request, error) {
 			return nil, fmt.Errorf("start request %s: %w", id, err)
 		}
 	}
+	if pol := e.snap().cfg.Policy(req.Policy); pol != nil && policy.IsConsent(pol.DRPAction) {
+		return e.recordConsent(ctx, req, pol)
+	}
 	r, err := e.prepare(ctx, req)
 	if err != nil {
 		return e.fail(ctx, req, err)
@@ -150,6 +153,21 @@ func (e *Engine) prepare(ctx context.Context, req *store.Request) (*run, error) 
 }
 
 // fail ends the request in error with err's message as the reason.
+// recordConsent fulfils a consent request (sale:opt_out, sale:opt_in):
+// the request itself, complete, is the durable record of the preference,
+// found again by identity through the store's keyed index. No database is
+// touched.
+func (e *Engine) recordConsent(ctx context.Context, req *store.Request, pol *policy.Policy) (*store.Request, error) {
+	out, err := e.opts.Store.Finish(context.WithoutCancel(ctx), req.ID, store.StatusComplete,
+		store.Event{Type: store.EventStatus, Status: store.StatusComplete}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("record consent of request %s: %w", req.ID, err)
+	}
+	e.log.Info("consent preference recorded", "request_id", req.ID, "action", pol.DRPAction)
+	e.observe(Progress{RequestID: req.ID, Event: store.EventStatus})
+	return out, nil
+}
+
 func (e *Engine) fail(ctx context.Context, req *store.Request, cause error) (*store.Request, error) {
 	reason := cause.Error()
 	if len(reason) > 2000 {

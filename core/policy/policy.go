@@ -65,6 +65,13 @@ var DRPActions = []string{DRPAccess, DRPDeletion, DRPSaleOptOut, DRPSaleOptIn, D
 
 // NormalizeDRPAction returns the underscore form of a DRP action
 // ("sale:opt-out" -> "sale:opt_out"), and whether it is one.
+// IsConsent reports whether a DRP action records a consent preference
+// (sale:opt_out, sale:opt_in) rather than reading or masking data.
+func IsConsent(action string) bool {
+	a, _ := NormalizeDRPAction(action)
+	return a == DRPSaleOptOut || a == DRPSaleOptIn
+}
+
 func NormalizeDRPAction(s string) (string, bool) {
 	n := strings.ReplaceAll(s, "-", "_")
 	for _, a := range DRPActions {

@@ -36,9 +36,13 @@ func TestValidateWithoutHCL(t *testing.T) {
 			}},
 		}, nil},
 		{"drp spellings collide", []*Policy{
-			{Name: "a", DRPAction: "sale:opt-in", Rules: []*Rule{access("r", "results", "user")}},
-			{Name: "b", DRPAction: "sale:opt_in", Rules: []*Rule{access("r", "results", "user")}},
+			{Name: "a", DRPAction: "sale:opt-in"},
+			{Name: "b", DRPAction: "sale:opt_in"},
 		}, []string{`Policies "a" and "b" both declare drp_action "sale:opt_in"`}},
+		{"consent policy with rules", []*Policy{
+			{Name: "optout", DRPAction: "sale:opt_out", Rules: []*Rule{access("r", "results", "user")}},
+		}, []string{`Policy "optout" serves sale:opt_out: it records the requester's preference and runs no rules; remove its rule blocks.`}},
+		{"consent policy without rules", []*Policy{{Name: "optin", DRPAction: "sale:opt_in"}}, nil},
 		{"duplicate policy name", []*Policy{
 			{Name: "a", Rules: []*Rule{access("r", "results", "user")}},
 			{Name: "a", Rules: []*Rule{access("r", "results", "user")}},

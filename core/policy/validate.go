@@ -77,6 +77,14 @@ func (p *Policy) Validate(tax *taxonomy.Taxonomy, storages map[string]bool) []Pr
 		add(Error, rangeOf(p.Ranges, "execution_timeframe", p.Range), "Invalid execution timeframe",
 			"execution_timeframe must be positive, like \"45d\".")
 	}
+	if IsConsent(p.DRPAction) {
+		// A consent policy records the preference; it reads and masks nothing.
+		if len(p.Rules) > 0 {
+			add(Error, p.Rules[0].Range, "Rules on a consent policy",
+				"Policy %q serves %s: it records the requester's preference and runs no rules; remove its rule blocks.", p.Name, p.DRPAction)
+		}
+		return out
+	}
 	if len(p.Rules) == 0 {
 		add(Error, p.Range, "Policy without rules",
 			"Policy %q has no rule, so a request would do nothing; add an access or erasure rule block.", p.Name)
