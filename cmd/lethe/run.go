@@ -41,7 +41,8 @@ the configured plugins query the databases, the access package goes to the
 policy's storage destinations, erasure rules mask what they target. State is
 kept in server.state_dir (bbolt), so a run that was interrupted (Ctrl-C, a
 crash, a killed process) continues where it stopped with --resume: finished
-collections are not queried or masked again.
+collections are not queried or masked again. --resume REQUEST_ID also
+retries a request that ended in error, from its failed step.
 
 Prints a line per collection as it finishes, then a summary. Identity values
 are never printed.
@@ -188,6 +189,19 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if a.resume {
 		if resumeID != "" {
 			ids = []string{resumeID}
+			// A request that ended in error is retried from its failed step,
+			// as POST /privacy-request/{id}/retry does.
+			if cur, err := st.Get(ctx, resumeID); err == nil && cur.Status == store.StatusError {
+				if _, err := st.Transition(ctx, resumeID, []store.Status{store.StatusError}, store.StatusApproved,
+					store.Event{Type: store.EventStatus, Status: store.StatusApproved}, func(r *store.Request) error {
+						r.Reason = ""
+						return nil
+					}); err != nil {
+					fmt.Fprintln(stderr, "lethe run: retry:", err)
+					return 1
+				}
+				fmt.Fprintf(stdout, "Retrying request %s from its failed step.\n", resumeID)
+			}
 		} else {
 			reqs, err := st.Unfinished(ctx, store.StatusApproved, store.StatusInProcessing)
 			if err != nil {
@@ -228,6 +242,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 				writeSummary(stdout, req, prog, time.Since(started))
 			}
 			fmt.Fprintln(stderr, "lethe run: request failed:", strings.TrimPrefix(err.Error(), execute.ErrRequestFailed.Error()+": "))
+			fmt.Fprintf(stderr, "lethe run: fix the cause, then retry it with: lethe run %s --resume %s\n", pos[0], id)
 			exit = max(exit, 1)
 		case err != nil && ctx.Err() != nil:
 			fmt.Fprintf(stderr, "lethe run: interrupted; resume with: lethe run %s --resume %s\n", pos[0], id)

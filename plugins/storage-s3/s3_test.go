@@ -173,7 +173,7 @@ func pluginPID(bin string) string {
 }
 
 // BenchmarkUpload100MiB uploads a generated 100 MiB stream to the test
-// server with the default part size (16 MiB) and reports the throughput
+// server with the default part size (8 MiB) and reports the throughput
 // and peak resident memory: "store" calls the store in this process (the
 // peak is this process's), "plugin" goes through a real plugin process
 // over gRPC, as Lethe does (the peak is the plugin process's).

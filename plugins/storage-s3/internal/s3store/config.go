@@ -16,7 +16,7 @@ import (
 const (
 	// DefaultPartSize is the part size of a multipart upload unless
 	// part_size says otherwise.
-	DefaultPartSize = 16 << 20
+	DefaultPartSize = 8 << 20
 	// MinPartSize is the smallest part S3 accepts (the last part of an
 	// upload excepted).
 	MinPartSize = 5 << 20
@@ -48,7 +48,7 @@ var attributes = []schema.Attribute{
 	{Name: "access_key_id", Type: schema.String, Sensitive: true, Description: "Access key ID. When both access_key_id and secret_access_key are empty, credentials come from the default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE), then the IAM role of the container or instance."},
 	{Name: "secret_access_key", Type: schema.String, Sensitive: true, Description: "Secret access key; set together with access_key_id."},
 	{Name: "presign_ttl", Type: schema.Duration, Default: DefaultPresignTTL, Description: "How long the download link returned for each package works, such as \"24h\"; at most 7 days (\"168h\"). A link signed with temporary credentials stops working when they expire."},
-	{Name: "part_size", Type: schema.Int, Default: int64(DefaultPartSize), Description: "Size in bytes of each part of a multipart upload: at least 5 MiB (5242880), at most 5 GiB; default 16 MiB (16777216). An upload holds about two parts in memory, and an object may have at most 10000 parts."},
+	{Name: "part_size", Type: schema.Int, Default: int64(DefaultPartSize), Description: "Size in bytes of each part of a multipart upload: at least 5 MiB (5242880), at most 5 GiB; default 8 MiB (8388608). An upload holds about two parts in memory, and an object may have at most 10000 parts."},
 }
 
 // settings is a checked configuration.

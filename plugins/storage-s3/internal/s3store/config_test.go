@@ -22,7 +22,7 @@ func TestConfig(t *testing.T) {
 		check             func(t *testing.T, s settings)
 	}{
 		{name: "defaults", raw: map[string]any{"bucket": "results"}, check: func(t *testing.T, s settings) {
-			want := settings{bucket: "results", region: "us-east-1", endpoint: "s3.amazonaws.com", secure: true, ttl: 24 * time.Hour, partSize: 16 << 20}
+			want := settings{bucket: "results", region: "us-east-1", endpoint: "s3.amazonaws.com", secure: true, ttl: 24 * time.Hour, partSize: 8 << 20}
 			if s != want {
 				t.Errorf("settings %+v, want %+v", s, want)
 			}
@@ -153,7 +153,7 @@ func TestSchemaDefaults(t *testing.T) {
 	}
 	want := schema.Config{
 		"bucket": "bkt", "region": "us-east-1", "path_style": false, "server_side_encryption": "",
-		"presign_ttl": 24 * time.Hour, "part_size": int64(16 << 20),
+		"presign_ttl": 24 * time.Hour, "part_size": int64(8 << 20),
 	}
 	for k, v := range want {
 		if cfg[k] != v {
