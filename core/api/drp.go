@@ -36,16 +36,15 @@ func writeDRPError(w http.ResponseWriter, e *Error) {
 // "". Every agent is compared, in constant time.
 func (s *Server) agentFor(token string) string {
 	found := ""
-	sum := sha512.Sum512([]byte(token))
-	hexSum := []byte(hex.EncodeToString(sum[:]))
+	lower := []byte(strings.ToLower(token))
 	for _, a := range s.o.Config.DRP.Agents {
 		if !a.Token.IsSet() {
 			continue
 		}
 		own := []byte(a.Token.Reveal())
+		sum := sha512.Sum512(own)
 		plain := subtle.ConstantTimeCompare([]byte(token), own)
-		ownSum := sha512.Sum512(own)
-		hashed := subtle.ConstantTimeCompare([]byte(strings.ToLower(string(hexSum))), []byte(hex.EncodeToString(ownSum[:])))
+		hashed := subtle.ConstantTimeCompare(lower, []byte(hex.EncodeToString(sum[:])))
 		if plain|hashed == 1 && found == "" {
 			found = a.Name
 		}

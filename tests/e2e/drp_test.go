@@ -3,6 +3,8 @@ package e2e
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -191,6 +193,14 @@ func TestDRP(t *testing.T) {
 		checkDRPError(t, "unknown token", code, raw, 401)
 		code, raw = d.raw("GET", "/api/v1/drp/status?request_id=x", "", nil)
 		checkDRPError(t, "status without a token", code, raw, 401)
+		// DRP 0.5 section 3.07: the SHA-512 of the secret, in hex.
+		sum := sha512.Sum512([]byte(agentToken))
+		if code, raw := d.raw("GET", "/api/v1/drp/data-rights", strings.ToUpper(hex.EncodeToString(sum[:])), nil); code != 200 {
+			t.Errorf("the agent token's SHA-512: %d %s", code, raw)
+		}
+		sum = sha512.Sum512([]byte(agentToken + "x"))
+		code, raw = d.raw("GET", "/api/v1/drp/data-rights", hex.EncodeToString(sum[:]), nil)
+		checkDRPError(t, "another secret's SHA-512", code, raw, 401)
 		_, c := d.call("POST", "/api/v1/oauth/client", root, map[string]any{"scopes": []string{"policy:read"}})
 		limited := d.token(c["client_id"].(string), c["client_secret"].(string))
 		code, raw = d.raw("POST", "/api/v1/drp/exercise", limited, body)
