@@ -257,6 +257,13 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	if err != nil {
 		return nil, err
 	}
+	// The policy is kept with the request, sealed with its masking
+	// secrets in the same transaction: the request runs the policy it was
+	// accepted under, even if the policy changes before it runs.
+	record, err := encodeSubmission(pol, secBytes)
+	if err != nil {
+		return nil, err
+	}
 	status := s.Status
 	if status == "" {
 		status = store.StatusApproved
@@ -277,7 +284,7 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	if pol.ExecutionTimeframe > 0 {
 		r.DueAt = time.Now().Add(pol.ExecutionTimeframe).UTC()
 	}
-	return e.opts.Store.CreateRequest(ctx, r, secBytes)
+	return e.opts.Store.CreateRequest(ctx, r, record)
 }
 
 // Cancel stops a running request at its next batch. The caller records why

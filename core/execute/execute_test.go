@@ -92,8 +92,12 @@ func secretsOf(t *testing.T, st store.Store, id string) mask.Secrets {
 	if err != nil || raw == nil {
 		t.Fatalf("masking secrets: %v (nil: %v)", err, raw == nil)
 	}
+	pol, secRaw, err := decodeSubmission(raw)
+	if err != nil || pol == nil {
+		t.Fatalf("the request holds no policy snapshot: %v", err)
+	}
 	var sec mask.Secrets
-	if err := sec.UnmarshalBinary(raw); err != nil {
+	if err := sec.UnmarshalBinary(secRaw); err != nil {
 		t.Fatal(err)
 	}
 	return sec
@@ -619,5 +623,35 @@ func TestConfigureOncePerInstance(t *testing.T) {
 	}
 	if n := calls.Load(); n != 3 {
 		t.Fatalf("a failed Configure must be tried again by the next node: %d calls, want 3", n)
+	}
+}
+
+// TestRequestRunsThePolicyItWasAcceptedUnder: a policy changed between
+// submission and run (through the API, say) does not change what the
+// request does: it masks what the policy said when it was accepted, with
+// the secrets generated for that policy.
+func TestRequestRunsThePolicyItWasAcceptedUnder(t *testing.T) {
+	e := newEnv(t, shopDB(), nil)
+	eng := e.engine(t, nil)
+	id := e.submit(t, eng, "erase", jane())
+	sec := secretsOf(t, e.st, id)
+	changed := strings.Replace(policiesHCL, `strategy = "hmac"`, `strategy = "hash"`, 1)
+	changed = strings.Replace(changed, `targets = ["user.content.private"]`, `targets = ["user.demographic"]`, 1)
+	if changed == policiesHCL {
+		t.Fatal("the policy was not changed")
+	}
+	if err := eng.Reconfigure(testConfig(t, map[string]string{"main.hcl": mainHCL, "shop.hcl": shopHCL, "policies.hcl": changed})); err != nil {
+		t.Fatal(err)
+	}
+	req, err := eng.Run(context.Background(), id)
+	if err != nil || req.Status != store.StatusComplete {
+		t.Fatalf("run: %v (%v)", err, req)
+	}
+	if got, want := e.db.snapshot(), expectedAfterErasure(t, sec); !reflect.DeepEqual(got, want) {
+		t.Fatalf("database after erasure:\n got %v\nwant %v", got, want)
+	}
+	// A request submitted now runs the changed policy.
+	if eng.Config().Policy("erase").Rules[1].Masking[0].Strategy != "hash" {
+		t.Fatal("Reconfigure did not put the new policy in force")
 	}
 }

@@ -115,9 +115,22 @@ func (e *Engine) Run(ctx context.Context, id string) (*store.Request, error) {
 // prepare loads what a run needs: the policy, the plan, the secrets.
 func (e *Engine) prepare(ctx context.Context, req *store.Request) (*run, error) {
 	sn := e.snap()
-	pol := sn.cfg.Policy(req.Policy)
-	if pol == nil {
-		return nil, fmt.Errorf("policy %q is no longer declared", req.Policy)
+	raw, err := e.opts.Store.MaskingSecrets(ctx, req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load the request's policy and masking secrets: %w", err)
+	}
+	var pol *policy.Policy
+	var secrets []byte
+	if raw != nil {
+		if pol, secrets, err = decodeSubmission(raw); err != nil {
+			return nil, err
+		}
+	}
+	if pol == nil || pol.Name != req.Policy {
+		// A request stored without its policy runs the one in force.
+		if pol = sn.cfg.Policy(req.Policy); pol == nil {
+			return nil, fmt.Errorf("policy %q is no longer declared", req.Policy)
+		}
 	}
 	names := make([]string, 0, len(req.Identities))
 	for k := range req.Identities {
@@ -138,14 +151,10 @@ func (e *Engine) prepare(ctx context.Context, req *store.Request) (*run, error) 
 		r.nodes[p.Nodes[i].Address.String()] = &p.Nodes[i]
 	}
 	if hasErasure(pol) {
-		raw, err := e.opts.Store.MaskingSecrets(ctx, req.ID)
-		if err != nil {
-			return nil, fmt.Errorf("load masking secrets: %w", err)
-		}
-		if raw == nil {
+		if secrets == nil {
 			return nil, errors.New("the request's masking secrets are gone; submit the request again")
 		}
-		if err := r.secrets.UnmarshalBinary(raw); err != nil {
+		if err := r.secrets.UnmarshalBinary(secrets); err != nil {
 			return nil, fmt.Errorf("load masking secrets: %w", err)
 		}
 	}
