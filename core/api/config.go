@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -149,29 +150,43 @@ func (s *Server) noContent(w http.ResponseWriter, fn func(*catalog.Catalog) erro
 	return nil
 }
 
-// ----- storage -----
-
-func (s *Server) listStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
+// answer writes what fn returns, or its error as the API's.
+func (s *Server) answer(w http.ResponseWriter, fn func(*catalog.Catalog) (any, error)) error {
 	cat, err := s.catalog()
 	if err != nil {
 		return err
 	}
-	all := cat.Storages(r.Context())
-	writeJSON(w, http.StatusOK, Page[catalog.StorageView]{Items: all, Total: len(all), Page: 1, Size: len(all)})
-	return nil
-}
-
-func (s *Server) getStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	v, err := cat.Storage(r.Context(), r.PathValue("key"))
+	v, err := fn(cat)
 	if err != nil {
 		return catalogError(err)
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// page is a whole list as one page.
+func page[V any](all []V) Page[V] {
+	return Page[V]{Items: all, Total: len(all), Page: 1, Size: len(all)}
+}
+
+// putSecret reads a secret body and ?verify=, and hands them to put.
+func (s *Server) putSecret(w http.ResponseWriter, r *http.Request,
+	put func(*catalog.Catalog, context.Context, string, json.RawMessage, bool) (catalog.TestResult, error)) error {
+	raw, verify, err := secretBody(r)
+	if err != nil {
+		return err
+	}
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return put(cat, r.Context(), r.PathValue("key"), raw, verify) })
+}
+
+// ----- storage -----
+
+func (s *Server) listStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return page(cat.Storages(r.Context())), nil })
+}
+
+func (s *Server) getStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return cat.Storage(r.Context(), r.PathValue("key")) })
 }
 
 func (s *Server) patchStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -251,45 +266,17 @@ func secretBody(r *http.Request) (json.RawMessage, bool, error) {
 }
 
 func (s *Server) putStorageSecret(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	raw, verify, err := secretBody(r)
-	if err != nil {
-		return err
-	}
-	res, err := cat.PutStorageSecret(r.Context(), r.PathValue("key"), raw, verify)
-	if err != nil {
-		return catalogError(err)
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return s.putSecret(w, r, (*catalog.Catalog).PutStorageSecret)
 }
 
 // ----- connections and datasets -----
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	all := cat.Connections(r.Context())
-	writeJSON(w, http.StatusOK, Page[catalog.ConnectionView]{Items: all, Total: len(all), Page: 1, Size: len(all)})
-	return nil
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return page(cat.Connections(r.Context())), nil })
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	v, err := cat.Connection(r.Context(), r.PathValue("key"))
-	if err != nil {
-		return catalogError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return cat.Connection(r.Context(), r.PathValue("key")) })
 }
 
 func (s *Server) patchConnections(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -308,46 +295,18 @@ func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request, _ Prin
 }
 
 func (s *Server) putConnectionSecret(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	raw, verify, err := secretBody(r)
-	if err != nil {
-		return err
-	}
-	res, err := cat.PutConnectionSecret(r.Context(), r.PathValue("key"), raw, verify)
-	if err != nil {
-		return catalogError(err)
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return s.putSecret(w, r, (*catalog.Catalog).PutConnectionSecret)
 }
 
 func (s *Server) testConnection(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	res, err := cat.TestConnection(r.Context(), r.PathValue("key"))
-	if err != nil {
-		return catalogError(err)
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return cat.TestConnection(r.Context(), r.PathValue("key")) })
 }
 
 func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	all, err := cat.Datasets(r.PathValue("key"))
-	if err != nil {
-		return catalogError(err)
-	}
-	writeJSON(w, http.StatusOK, Page[catalog.DatasetView]{Items: all, Total: len(all), Page: 1, Size: len(all)})
-	return nil
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) {
+		all, err := cat.Datasets(r.PathValue("key"))
+		return page(all), err
+	})
 }
 
 func (s *Server) patchDatasets(w http.ResponseWriter, r *http.Request, _ Principal) error {
