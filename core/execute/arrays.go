@@ -1,6 +1,7 @@
 package execute
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +17,13 @@ import (
 //     element by element, at any depth, into one flat list (collect).
 //   - A row found because an element of an array matched (an "entry point"
 //     array) keeps, for access, only its matching elements, and erasure
-//     masks only those, unless the field says return_all_elements. The
-//     engine records the matching positions with the row (matchedKey) when
-//     it is found, so that downstream inputs, the package and erasure all
-//     see the same elements, and indices stay those of the database.
+//     masks only those, unless the field says return_all_elements. This
+//     holds at every depth: for arrays inside the matching elements
+//     (thread[].tags[]) and arrays inside arrays. The engine records the
+//     matching positions with the row (matchedKey), per concrete array
+//     path ("thread", "thread.2.tags", "C.1"), when it is found, so that
+//     downstream inputs, the package and erasure all see the same elements,
+//     and indices stay those of the database.
 
 // collect calls fn with every non-list value found at path in v.
 func collect(v any, path []string, fn func(any)) {
@@ -86,51 +90,96 @@ type entryArray struct {
 	values *valueSet
 }
 
-// markMatches records on row the positions of the elements of each entry
-// array that hold one of the filter's values. Positions of several filters
-// into the same array are merged.
+// markMatches records on row, for every array along each entry array's
+// path, the positions of the elements that hold one of the filter's
+// values, as the reference's refine_target_path and
+// _expand_array_paths_to_preserve do: the entry array itself, arrays
+// inside its elements (thread.0.tags) and arrays inside arrays (C.1), each
+// under its concrete path. Positions of several filters into the same
+// array are merged. An entry array none of whose elements matched keeps
+// none (the row was found through another field, and none of its elements
+// is the requester's; the reference kept them all). Arrays inside elements
+// that are not kept record nothing.
 func markMatches(row connector.Row, arrays []entryArray) {
 	if len(arrays) == 0 {
 		return
 	}
-	marks := map[string]any{}
+	sets := map[string][]int64{}
 	for _, ea := range arrays {
-		key := strings.Join(ea.prefix, ".")
-		var idx []any
-		if prev, ok := marks[key].([]any); ok {
-			idx = prev
-		}
-		arr, _ := lookup(row, ea.prefix).([]any)
-		for i, el := range arr {
-			hit := false
-			collect(el, ea.rest, func(v any) {
-				if c, ok := cast(ea.typ, v); ok && ea.values.has(c) {
-					hit = true
+		path := slices.Concat(ea.prefix, ea.rest)
+		var walk func(v any, i int, concrete []string) bool
+		walk = func(v any, i int, concrete []string) bool {
+			switch x := v.(type) {
+			case []any:
+				key := strings.Join(concrete, ".")
+				idx := sets[key]
+				if idx == nil {
+					idx = []int64{}
 				}
-			})
-			if hit && !slices.Contains(idx, any(int64(i))) {
-				idx = append(idx, int64(i))
+				hit := false
+				for j, el := range x {
+					if walk(el, i, append(slices.Clip(concrete), strconv.Itoa(j))) {
+						hit = true
+						idx = append(idx, int64(j))
+					}
+				}
+				sets[key] = idx
+				return hit
+			case map[string]any:
+				if i == len(path) {
+					return false // an object where a scalar was expected
+				}
+				child, ok := x[path[i]]
+				if !ok {
+					return false
+				}
+				return walk(child, i+1, append(slices.Clip(concrete), path[i]))
 			}
+			if i != len(path) || v == nil {
+				return false
+			}
+			c, ok := cast(ea.typ, v)
+			return ok && ea.values.has(c)
 		}
-		if idx == nil {
-			idx = []any{}
+		walk(map[string]any(row), 0, nil)
+	}
+	for key, idx := range sets {
+		slices.Sort(idx)
+		sets[key] = slices.Compact(idx)
+	}
+	marks := make(map[string]any, len(sets))
+	for key, idx := range sets {
+		if !kept(sets, key) {
+			continue
 		}
-		slices.SortFunc(idx, func(a, b any) int { return int(a.(int64) - b.(int64)) })
-		marks[key] = idx
+		list := make([]any, len(idx))
+		for i, n := range idx {
+			list[i] = n
+		}
+		marks[key] = list
 	}
 	row[matchedKey] = marks
 }
 
-// lookup returns the value at path through maps only.
-func lookup(v any, path []string) any {
-	for _, seg := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
+// kept reports whether every array element that encloses the array at key
+// ("thread.2.tags" lies in element 2 of "thread") is one of the recorded
+// positions of its array. Positions in sets are sorted.
+func kept(sets map[string][]int64, key string) bool {
+	segs := strings.Split(key, ".")
+	for i := 1; i < len(segs); i++ {
+		idx, isArray := sets[strings.Join(segs[:i], ".")]
+		if !isArray {
+			continue
 		}
-		v = m[seg]
+		n, err := strconv.ParseInt(segs[i], 10, 64)
+		if err != nil {
+			return false
+		}
+		if _, hit := slices.BinarySearch(idx, n); !hit {
+			return false
+		}
 	}
-	return v
+	return true
 }
 
 // matches returns the recorded positions per array path ("items" → [0 2]).
@@ -148,14 +197,17 @@ func matches(row connector.Row) map[string][]int64 {
 				idx = append(idx, n)
 			}
 		}
+		slices.Sort(idx)
 		out[k] = idx
 	}
 	return out
 }
 
 // accessView returns the row as access results show it: the unmatched
-// elements of entry arrays removed, the bookkeeping key gone. row is not
-// modified; the parts that change are copied.
+// elements of entry arrays removed at every depth, the bookkeeping key
+// gone. Positions are those of the database: each array is filtered by
+// its own recorded positions, in one pass. row is not modified; the
+// documents and arrays on the way to a filtered array are copied.
 func accessView(row connector.Row) connector.Row {
 	marks := matches(row)
 	out := make(connector.Row, len(row))
@@ -167,44 +219,53 @@ func accessView(row connector.Row) connector.Row {
 	if len(marks) == 0 {
 		return out
 	}
-	keys := make([]string, 0, len(marks))
+	// on holds every concrete path that is, or leads to, a recorded array.
+	on := map[string]bool{}
 	for k := range marks {
-		keys = append(keys, k)
+		for i, c := range k {
+			if c == '.' {
+				on[k[:i]] = true
+			}
+		}
+		on[k] = true
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		keepOnly(out, strings.Split(k, "."), marks[k])
+	for k, v := range out {
+		if on[k] {
+			out[k] = keepMatched(v, k, marks, on)
+		}
 	}
 	return out
 }
 
-// keepOnly replaces the array at path in m (copying the maps on the way)
-// with its elements at idx.
-func keepOnly(m map[string]any, path []string, idx []int64) {
-	if len(path) == 1 {
-		arr, ok := m[path[0]].([]any)
-		if !ok {
-			return
+// keepMatched returns v, found at the concrete path key, with the arrays
+// at and below it reduced to their recorded positions.
+func keepMatched(v any, key string, marks map[string][]int64, on map[string]bool) any {
+	switch x := v.(type) {
+	case []any:
+		idx, restricted := marks[key]
+		out := make([]any, 0, len(x))
+		for j, el := range x {
+			if restricted {
+				if _, hit := slices.BinarySearch(idx, int64(j)); !hit {
+					continue
+				}
+			}
+			if ck := key + "." + strconv.Itoa(j); on[ck] {
+				el = keepMatched(el, ck, marks, on)
+			}
+			out = append(out, el)
 		}
-		kept := make([]any, 0, len(idx))
-		for _, i := range idx {
-			if i >= 0 && int(i) < len(arr) {
-				kept = append(kept, arr[i])
+		return out
+	case map[string]any:
+		out := maps.Clone(x)
+		for k, el := range x {
+			if ck := key + "." + k; on[ck] {
+				out[k] = keepMatched(el, ck, marks, on)
 			}
 		}
-		m[path[0]] = kept
-		return
+		return out
 	}
-	child, ok := m[path[0]].(map[string]any)
-	if !ok {
-		return
-	}
-	cp := make(map[string]any, len(child))
-	for k, v := range child {
-		cp[k] = v
-	}
-	m[path[0]] = cp
-	keepOnly(cp, path[1:], idx)
+	return v
 }
 
 // target is one concrete place in a row to mask: "email", "address.city",
@@ -223,16 +284,17 @@ func expand(row connector.Row, path []string, all bool) []target {
 		marks = matches(row)
 	}
 	var out []target
-	var walk func(v any, i int, concrete []string, logical []string)
-	walk = func(v any, i int, concrete, logical []string) {
+	var walk func(v any, i int, concrete []string)
+	walk = func(v any, i int, concrete []string) {
 		if arr, ok := v.([]any); ok {
-			keep := marks[strings.Join(logical, ".")]
-			_, restricted := marks[strings.Join(logical, ".")]
+			keep, restricted := marks[strings.Join(concrete, ".")]
 			for j, el := range arr {
-				if restricted && !slices.Contains(keep, int64(j)) {
-					continue
+				if restricted {
+					if _, hit := slices.BinarySearch(keep, int64(j)); !hit {
+						continue
+					}
 				}
-				walk(el, i, append(slices.Clip(concrete), strconv.Itoa(j)), logical)
+				walk(el, i, append(slices.Clip(concrete), strconv.Itoa(j)))
 			}
 			return
 		}
@@ -252,8 +314,8 @@ func expand(row connector.Row, path []string, all bool) []target {
 		if !ok {
 			return
 		}
-		walk(child, i+1, append(slices.Clip(concrete), path[i]), append(slices.Clip(logical), path[i]))
+		walk(child, i+1, append(slices.Clip(concrete), path[i]))
 	}
-	walk(map[string]any(row), 0, nil, nil)
+	walk(map[string]any(row), 0, nil)
 	return out
 }
