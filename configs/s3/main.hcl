@@ -1,8 +1,12 @@
 # The quick-start shop (SQLite), with access packages uploaded to an
 # S3-compatible bucket as a zip of one CSV file per collection. Works with
 # AWS S3 or a local MinIO. Needs LETHE_S3_ENDPOINT (for example
-# http://127.0.0.1:9000 for MinIO); the storage plugin takes credentials
-# from the standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+# http://127.0.0.1:9000 for MinIO), LETHE_S3_ACCESS_KEY_ID and
+# LETHE_S3_SECRET_ACCESS_KEY. Plugins never see the host's environment
+# (core/pluginhost passes only PATH, HOME and the like): credentials reach
+# the plugin through its config, over the plugin connection. To use the
+# default AWS chain instead (an instance role, or ~/.aws/credentials), remove
+# the two key attributes. See configs/README.md for a run against MinIO.
 #
 # Relative paths are resolved against this directory, wherever Lethe is
 # started from (plugins run with it as their working directory).
@@ -30,5 +34,7 @@ storage "results" {
     region     = "us-east-1"
     endpoint   = env("LETHE_S3_ENDPOINT")
     path_style = true # MinIO and most S3-compatible servers need path-style URLs
+    access_key_id     = env("LETHE_S3_ACCESS_KEY_ID")
+    secret_access_key = env("LETHE_S3_SECRET_ACCESS_KEY")
   }
 }

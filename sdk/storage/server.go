@@ -170,7 +170,7 @@ func (s *server) Upload(stream storagev1.Storage_UploadServer) (err error) {
 	r := &chunkReader{stream: stream, sum: sha256.New()}
 	res, err := st.Upload(ctx, obj, r)
 	if err != nil {
-		return rpc.ToStatus(fmt.Errorf("upload %s: %w", obj.Key, err))
+		return rpc.ToStatus(err) // the host names the key
 	}
 	if !r.eof {
 		// The store stopped reading early: what it wrote is not the object.

@@ -229,7 +229,7 @@ func (s *Store) Upload(ctx context.Context, obj storage.Object, r io.Reader) (st
 		if err != nil {
 			// The buffer is dropped, not reused: after a failed request
 			// the HTTP transport may still be reading it.
-			return storage.Result{}, s.classify("upload "+obj.Key, err)
+			return storage.Result{}, s.classify("put object", err)
 		}
 		if pooled {
 			s.bufs.Put(first)
@@ -240,7 +240,7 @@ func (s *Store) Upload(ctx context.Context, obj storage.Object, r io.Reader) (st
 	}
 	u, err := s.core.PresignedGetObject(ctx, s.set.bucket, obj.Key, s.set.ttl, nil)
 	if err != nil {
-		return storage.Result{}, s.classify("presign a download link for "+obj.Key, err)
+		return storage.Result{}, s.classify("presign a download link", err)
 	}
 	return storage.Result{Location: u.String(), Size: size, SHA256: hex.EncodeToString(total.Sum(nil))}, nil
 }
@@ -305,7 +305,7 @@ func (s *Store) multipart(ctx context.Context, key string, opts minio.PutObjectO
 					bytes.NewReader((*p.buf)[:p.n]), int64(p.n),
 					minio.PutObjectPartOptions{Sha256Hex: p.sum, DisableContentSha256: true})
 				if err != nil {
-					sendErr = s.classify(fmt.Sprintf("upload part %d of %s", p.num, key), err)
+					sendErr = s.classify(fmt.Sprintf("upload part %d", p.num), err)
 					cancel() // stop the reader
 					free <- nil
 					continue
