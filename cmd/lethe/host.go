@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -58,21 +61,30 @@ func dryRunPreviewer(cfg *config.Config, host *pluginhost.Host) QueryPreviewer {
 		if err != nil {
 			return "", err
 		}
+		// An instance of its own: configuring the engine's (named after the
+		// connection) would replace it under a running request's feet. A
+		// changed config (through the API) gets a new one.
+		fp, err := json.Marshal(conn.Config)
+		if err != nil {
+			return "", fmt.Errorf("connection %s: %w", conn.Name, err)
+		}
+		sum := sha256.Sum256(fp)
+		id := "preview-" + conn.Name + "-" + hex.EncodeToString(sum[:6])
 		mu.Lock()
-		cerr, done := configured[conn.Name]
+		cerr, done := configured[id]
 		if !done {
-			diags, err := c.Configure(ctx, conn.Name, conn.Config)
+			diags, err := c.Configure(ctx, id, conn.Config)
 			if err == nil {
 				err = diags.Err()
 			}
-			configured[conn.Name] = err
+			configured[id] = err
 			cerr = err
 		}
 		mu.Unlock()
 		if cerr != nil {
 			return "", fmt.Errorf("connection %s: %w", conn.Name, cerr)
 		}
-		return c.DryRun(ctx, conn.Name, previewRequest(n))
+		return c.DryRun(ctx, id, previewRequest(n))
 	}
 }
 

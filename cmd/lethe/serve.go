@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -261,9 +262,17 @@ func (x authAdapter) DeleteClient(ctx context.Context, id string) error {
 
 // previewer plans a request and asks each node's connector for its query.
 func previewer(current func() *config.Config, host *pluginhost.Host) func(ctx context.Context, policy string, identities []string) (any, error) {
+	var mu sync.Mutex
+	var lastCfg *config.Config
+	var lastDry QueryPreviewer
 	return func(ctx context.Context, policy string, identities []string) (any, error) {
 		cfg := current()
-		dry := dryRunPreviewer(cfg, host)
+		mu.Lock()
+		if cfg != lastCfg {
+			lastCfg, lastDry = cfg, dryRunPreviewer(cfg, host)
+		}
+		dry := lastDry
+		mu.Unlock()
 		g, diags := graph.Build(cfg.Datasets)
 		if diags.HasErrors() {
 			return nil, diags

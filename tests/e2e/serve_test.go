@@ -274,6 +274,19 @@ func TestServeRequestsOverHTTP(t *testing.T) {
 		t.Errorf("log: %d, node_done for %d collections: %v", code, len(done), done)
 	}
 
+	// Preview: the plan with the query each collection would run, from
+	// instances of its own (the engine's are not replaced).
+	code, prev := d.call("PUT", "/api/v1/privacy-request/preview", tok, map[string]any{"policy_key": "erasure", "identity": map[string]string{"email": ""}})
+	queries, _ := prev["queries"].(map[string]any)
+	if code != 200 || len(queries) != 11 {
+		t.Fatalf("preview: %d %v", code, prev)
+	}
+	for node, q := range queries {
+		if s := fmt.Sprint(q); !strings.Contains(s, "SELECT") || strings.Contains(s, "not available") {
+			t.Errorf("preview of %s: %s", node, s)
+		}
+	}
+
 	id = firstID(t, d.create(tok, map[string]any{"identity": map[string]string{"email": "jane@example.com"}, "policy_key": "erasure"}))
 	if req := d.waitStatus(tok, id, "complete", "error"); req["status"] != "complete" {
 		t.Fatalf("erasure request: %v", req)
