@@ -38,7 +38,7 @@ func pluginDirFor(cfg *config.Config, override string) string {
 func newHost(cfg *config.Config, dirOverride string, startTimeout time.Duration, logger hclog.Logger) (*pluginhost.Host, error) {
 	pins := map[string]pluginhost.Pin{}
 	for _, p := range cfg.Plugins {
-		pins[p.Name] = pluginhost.Pin{Path: p.Path, SHA256: p.SHA256, StartTimeout: p.StartTimeout}
+		pins[p.Name] = pluginhost.Pin{Path: p.Path, SHA256: p.SHA256, StartTimeout: p.StartTimeout, Env: p.Env}
 	}
 	return pluginhost.New(pluginhost.Options{
 		Dir: pluginDirFor(cfg, dirOverride), Pins: pins, StartTimeout: startTimeout,

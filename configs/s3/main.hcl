@@ -5,8 +5,15 @@
 # LETHE_S3_SECRET_ACCESS_KEY. Plugins never see the host's environment
 # (core/pluginhost passes only PATH, HOME and the like): credentials reach
 # the plugin through its config, over the plugin connection. To use the
-# default AWS chain instead (an instance role, or ~/.aws/credentials), remove
-# the two key attributes. See configs/README.md for a run against MinIO.
+# default AWS chain instead (an instance role, ~/.aws/credentials, or a web
+# identity token on Kubernetes), remove the two key attributes and let the
+# plugin see the AWS variables it needs:
+#
+#   plugin "storage-s3" {
+#     env = ["AWS_*"]
+#   }
+#
+# See configs/README.md for a run against MinIO.
 #
 # Relative paths are resolved against this directory, wherever Lethe is
 # started from (plugins run with it as their working directory).

@@ -230,7 +230,7 @@ func validHost(h string) bool {
 }
 
 func (l *loader) plugin(b *hcl.Block) {
-	bd := l.content(b, []string{"path", "sha256", "start_timeout"}, nil)
+	bd := l.content(b, []string{"path", "sha256", "start_timeout", "env"}, nil)
 	name := b.Labels[0]
 	kind, short, _ := strings.Cut(name, "-")
 	if (kind != "connector" && kind != "storage") || !pluginName.MatchString(short) {
@@ -257,8 +257,21 @@ func (l *loader) plugin(b *hcl.Block) {
 	if v, ok := bd.duration("start_timeout", time.Second, 10*time.Minute); ok {
 		p.StartTimeout = v
 	}
+	if v, ok := bd.strings("env"); ok {
+		for i, name := range v {
+			if !envPattern.MatchString(name) {
+				l.errorf(rangeOr(bd.ranges, fmt.Sprintf("env[%d]", i), bd.ranges["env"]), "Invalid value for env",
+					"%q is not an environment variable name or a prefix ending in \"*\", like \"AWS_*\".", name)
+				continue
+			}
+			p.Env = append(p.Env, name)
+		}
+	}
 	l.cfg.Plugins = append(l.cfg.Plugins, p)
 }
+
+// envPattern is an environment variable name, or a prefix ending in "*".
+var envPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\*?$`)
 
 func (l *loader) pluginRef(bd *body, kind string) (string, bool) {
 	v, ok := bd.str("plugin")

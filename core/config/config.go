@@ -147,8 +147,11 @@ type Plugin struct {
 	Path         string // absolute; "" to look in the plugin directory
 	SHA256       string // lower-case hex without prefix; "" when not pinned
 	StartTimeout time.Duration
-	Range        hcl.Range
-	Ranges       map[string]hcl.Range
+	// Env lists host environment variables (or prefixes ending in "*")
+	// this plugin inherits besides the host's allowlist.
+	Env    []string
+	Range  hcl.Range
+	Ranges map[string]hcl.Range
 }
 
 // Connection is a connection block: one configured connector instance.

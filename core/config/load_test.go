@@ -369,3 +369,13 @@ func TestExampleConfigs(t *testing.T) {
 		t.Fatal("no example configurations in ../../configs: the examples are part of the repository")
 	}
 }
+
+func TestPluginEnv(t *testing.T) {
+	_, cfg, diags := loadAll(t, map[string]string{"main.hcl": "plugin \"storage-s3\" {\n  env = [\"AWS_*\", \"AWS_ROLE_ARN\"]\n}\n"}, nil)
+	if diags.HasErrors() {
+		t.Fatal(dump(diags))
+	}
+	if len(cfg.Plugins) != 1 || strings.Join(cfg.Plugins[0].Env, ",") != "AWS_*,AWS_ROLE_ARN" {
+		t.Fatalf("plugins %+v", cfg.Plugins)
+	}
+}

@@ -220,6 +220,7 @@ func TestLoadRules(t *testing.T) {
 			want: `An agent named "cr" is already declared at`, at: `agent "cr"`, nth: 1},
 		{name: "plugin label", file: "plugin \"postgres\" {\n}\n", want: "A plugin block is named <kind>-<name>", at: `"postgres"`},
 		{name: "plugin sha256", file: "plugin \"connector-acme\" {\n  sha256 = \"9f2c\"\n}\n", want: "sha256 must be the 64 hex digits", at: `"9f2c"`},
+		{name: "plugin env", file: "plugin \"storage-s3\" {\n  env = [\"AWS_*\", \"AWS-ROLE\"]\n}\n", want: `"AWS-ROLE" is not an environment variable name`, at: `"AWS-ROLE"`},
 		{name: "connection access", file: "connection \"x\" {\n  plugin = \"p\"\n  access = \"readwrite\"\n}\n", want: `access must be "read" or "write"`, at: `"readwrite"`},
 		{name: "connection without access", file: "connection \"x\" {\n  plugin = \"p\"\n}\n", want: `The connection "x" needs the argument "access"`, at: `connection "x"`},
 		{name: "plugin long name", file: "connection \"x\" {\n  plugin = \"lethe-connector-postgres\"\n  access = \"read\"\n}\n",

@@ -28,6 +28,10 @@ type Pin struct {
 	SHA256 string
 	// StartTimeout overrides Options.StartTimeout for this plugin.
 	StartTimeout time.Duration
+	// Env adds host environment variables this plugin inherits, on top of
+	// the host's allowlist (names, or prefixes ending in "*"): for example
+	// AWS_* for an S3 plugin using the default credential chain.
+	Env []string
 }
 
 // Binary is a plugin executable found by Discover.
@@ -47,6 +51,8 @@ type Binary struct {
 	Pinned bool
 	// StartTimeout is the pin's start timeout; 0 means the host default.
 	StartTimeout time.Duration
+	// Env is the pin's extra environment allowlist.
+	Env []string
 	// Err says why the binary is refused. A refused binary is never executed.
 	Err error
 	// SupersededBy names the file chosen instead of this one when several
@@ -263,6 +269,7 @@ func applyPin(b *Binary, pins map[string]Pin) {
 		return
 	}
 	b.StartTimeout = pin.StartTimeout
+	b.Env = pin.Env
 	want := normalizeSum(pin.SHA256)
 	if want == "" {
 		return

@@ -538,9 +538,11 @@ func TestEnvironmentAllowlist(t *testing.T) {
 	t.Setenv("LETHE_TEST_DB_PASSWORD", "hunter2")
 	t.Setenv("LETHE_TEST_ALLOWED", "yes")
 	t.Setenv("LETHE_TEST_PREFIXED_ONE", "yes")
+	t.Setenv("LETHE_TEST_PINNED_KEY", "yes")
 	t.Setenv("PATH", os.Getenv("PATH"))
 	dir := pluginDir(t, map[string]string{"lethe-connector-healthy": "healthy"})
-	h, _ := newHost(t, dir, Options{EnvAllowlist: []string{"LETHE_TEST_ALLOWED", "LETHE_TEST_PREFIXED_*"}})
+	h, _ := newHost(t, dir, Options{EnvAllowlist: []string{"LETHE_TEST_ALLOWED"},
+		Pins: map[string]Pin{"connector-healthy": {Env: []string{"LETHE_TEST_PREFIXED_*"}}}})
 	ctx := testCtx(t)
 	c, _ := h.Connector("healthy")
 	if _, err := c.Configure(ctx, "a", map[string]any{"label": "A"}); err != nil {
@@ -561,8 +563,10 @@ func TestEnvironmentAllowlist(t *testing.T) {
 			t.Errorf("the plugin does not see %s; it sees %v", want, names)
 		}
 	}
-	if slices.Contains(names, "LETHE_TEST_DB_PASSWORD") {
-		t.Errorf("the host's LETHE_TEST_DB_PASSWORD leaked into the plugin's environment: %v", names)
+	for _, leak := range []string{"LETHE_TEST_DB_PASSWORD", "LETHE_TEST_PINNED_KEY"} {
+		if slices.Contains(names, leak) {
+			t.Errorf("the host's %s leaked into the plugin's environment: %v", leak, names)
+		}
 	}
 }
 

@@ -93,7 +93,7 @@ func (p *plugin) startTimeout() time.Duration {
 }
 
 func (p *plugin) launch(ctx context.Context) (*process, error) {
-	pr, err := launch(ctx, p.bin, p.logger, p.h.allow, p.startTimeout(), p.h.opts.WorkDir)
+	pr, err := launch(ctx, p.bin, p.logger, append(append([]string(nil), p.h.allow...), p.bin.Env...), p.startTimeout(), p.h.opts.WorkDir)
 	var perr *ProtocolError
 	if errors.As(err, &perr) {
 		p.mu.Lock()
