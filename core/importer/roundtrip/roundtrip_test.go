@@ -122,7 +122,7 @@ func TestRoundTripLegacy(t *testing.T) {
 // TestExamplesLoad: every example deployment in configs/ loads and
 // validates without a single warning.
 func TestExamplesLoad(t *testing.T) {
-	for _, env := range []string{"LETHE_PG_DSN", "LETHE_MYSQL_DSN", "LETHE_MONGO_URI", "LETHE_S3_ENDPOINT",
+	for _, env := range []string{"LETHE_PG_DSN", "LETHE_MYSQL_DSN", "LETHE_MONGO_URI", "LETHE_S3_ENDPOINT", "LETHE_S3_ACCESS_KEY_ID", "LETHE_S3_SECRET_ACCESS_KEY",
 		"LETHE_ROOT_SECRET", "LETHE_DRP_JWT_SECRET"} {
 		t.Setenv(env, "example-value-of-"+env+"-long-enough-for-a-secret")
 	}
