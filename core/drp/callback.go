@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,12 +36,32 @@ type NotifierOptions struct {
 	// doubling, at most 1 min).
 	Attempts int
 	Backoff  time.Duration
+	// Outbox, when set, keeps every status not yet delivered, so that a
+	// restarted daemon sends what the previous one could not (Resume).
+	Outbox Outbox
+}
+
+// Outbox is where undelivered statuses wait (the store's objects).
+type Outbox interface {
+	PutObjects(ctx context.Context, writes []store.ObjectWrite) error
+	ListObjects(ctx context.Context, kind string) ([]store.Object, error)
+}
+
+// OutboxKind is the store object kind of undelivered statuses, keyed
+// "<request id>/<time>".
+const OutboxKind = "drp_outbox"
+
+type outboxEntry struct {
+	URL    string `json:"url"`
+	Status Status `json:"status"`
 }
 
 // Notifier POSTs a DRP request's status object to its status_callback on
 // every change of DRP status, in order, retrying with backoff until a 2xx
-// answer. It never blocks the caller: each request has its own queue and
-// goroutine. Deliveries are best effort and not kept across restarts.
+// answer. It never blocks the caller on the network: each request has its
+// own queue and goroutine. With an Outbox, a status stays there until it is
+// delivered (or given up after its attempts), and Resume sends what a
+// previous process left.
 type Notifier struct {
 	o   NotifierOptions
 	log hclog.Logger
@@ -55,9 +76,15 @@ type Notifier struct {
 }
 
 type queue struct {
-	pending []Status
+	pending []item
 	last    string // status+reason last queued
 	running bool   // a goroutine is draining pending
+}
+
+// item is a status to deliver and its outbox key ("" when not kept).
+type item struct {
+	st  Status
+	key string
 }
 
 // NewNotifier returns a Notifier.
@@ -117,29 +144,102 @@ func (n *Notifier) Changed(r *store.Request) {
 		return
 	}
 	st := StatusOf(r)
-	key := st.Status
-	if st.Reason != nil {
-		key += "/" + *st.Reason
+	key := stateKey(st)
+	n.mu.Lock()
+	q := n.queues[r.ID]
+	same := q != nil && q.last == key
+	n.mu.Unlock()
+	if same {
+		return // the DRP status did not change (approved → in_processing)
 	}
+	it := item{st: st, key: n.keep(r.ID, url, st)}
+	n.enqueue(r.ID, url, key, it)
+}
+
+func stateKey(st Status) string {
+	if st.Reason != nil {
+		return st.Status + "/" + *st.Reason
+	}
+	return st.Status
+}
+
+// keep writes a status to the outbox and returns its key ("" without an
+// outbox, or when the write failed: then it is delivered from memory only).
+func (n *Notifier) keep(id, url string, st Status) string {
+	if n.o.Outbox == nil {
+		return ""
+	}
+	data, err := json.Marshal(outboxEntry{URL: url, Status: st})
+	if err != nil {
+		return ""
+	}
+	key := fmt.Sprintf("%s/%020d", id, time.Now().UnixNano())
+	if err := n.o.Outbox.PutObjects(context.Background(), []store.ObjectWrite{{Kind: OutboxKind, Key: key, Value: data}}); err != nil {
+		n.log.Warn("status callback: cannot keep the status for delivery after a restart", "request_id", id, "error", err)
+		return ""
+	}
+	return key
+}
+
+func (n *Notifier) enqueue(id, url, state string, it item) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
 		return
 	}
-	q := n.queues[r.ID]
+	q := n.queues[id]
 	if q == nil {
 		q = &queue{}
-		n.queues[r.ID] = q
-	} else if q.last == key {
-		return // the DRP status did not change (approved → in_processing)
+		n.queues[id] = q
+	} else if q.last == state {
+		n.forget(it.key)
+		return
 	}
-	q.last = key
-	q.pending = append(q.pending, st)
+	q.last = state
+	q.pending = append(q.pending, it)
 	if !q.running {
 		q.running = true
 		n.wg.Add(1)
-		go n.drain(r.ID, url, q)
+		go n.drain(id, url, q)
 	}
+}
+
+// forget removes a delivered (or given up) status from the outbox.
+func (n *Notifier) forget(key string) {
+	if key == "" || n.o.Outbox == nil {
+		return
+	}
+	if err := n.o.Outbox.PutObjects(context.Background(), []store.ObjectWrite{{Kind: OutboxKind, Key: key}}); err != nil {
+		n.log.Warn("status callback: cannot remove a delivered status from the outbox", "error", err)
+	}
+}
+
+// Resume queues the statuses a previous process left undelivered, in the
+// order they were made.
+func (n *Notifier) Resume(ctx context.Context) error {
+	if n.o.Outbox == nil {
+		return nil
+	}
+	objs, err := n.o.Outbox.ListObjects(ctx, OutboxKind)
+	if err != nil {
+		return fmt.Errorf("read the status callback outbox: %w", err)
+	}
+	for _, o := range objs { // ordered by key: request id, then time
+		var e outboxEntry
+		id, _, _ := strings.Cut(o.Key, "/")
+		if err := json.Unmarshal(o.Value, &e); err != nil || id == "" {
+			n.forget(o.Key)
+			continue
+		}
+		if _, err := CheckCallback(e.URL, n.o.Allowed); err != nil {
+			n.log.Warn("status callback refused", "request_id", id, "error", err)
+			n.forget(o.Key)
+			continue
+		}
+		n.Register(id, e.URL)
+		n.enqueue(id, e.URL, stateKey(e.Status), item{st: e.Status, key: o.Key})
+	}
+	return nil
 }
 
 // drain delivers a request's queued statuses in order.
@@ -156,9 +256,11 @@ func (n *Notifier) drain(id, url string, q *queue) {
 			n.mu.Unlock()
 			return
 		}
-		st := q.pending[0]
+		it := q.pending[0]
 		n.mu.Unlock()
-		n.deliver(id, url, st)
+		if n.deliver(id, url, it.st) {
+			n.forget(it.key)
+		}
 		n.mu.Lock()
 		q.pending = q.pending[1:]
 		n.mu.Unlock()
@@ -173,26 +275,37 @@ func isFinal(key string) bool {
 	return len(key) > len(StatusDenied) && key[:len(StatusDenied)] == StatusDenied
 }
 
-func (n *Notifier) deliver(id, url string, st Status) {
+// deliver sends one status until a 2xx answer or its attempts are used
+// up. It reports false only when the notifier is closing, so the status
+// stays in the outbox for the next process.
+func (n *Notifier) deliver(id, url string, st Status) bool {
 	body, err := json.Marshal(st)
 	if err != nil {
-		return
+		return true
 	}
 	wait := n.o.Backoff
 	for attempt := 1; attempt <= n.o.Attempts; attempt++ {
 		err := n.post(url, body)
 		if err == nil {
 			n.log.Debug("status callback delivered", "request_id", id, "status", st.Status, "attempt", attempt)
-			return
+			return true
+		}
+		if n.ctx.Err() != nil {
+			return false
 		}
 		n.log.Warn("status callback failed", "request_id", id, "status", st.Status, "attempt", attempt, "error", err)
+		if attempt == n.o.Attempts {
+			break
+		}
 		select {
 		case <-n.ctx.Done():
-			return
+			return false
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, time.Minute)
 	}
+	n.log.Error("status callback given up", "request_id", id, "status", st.Status, "attempts", n.o.Attempts)
+	return true
 }
 
 func (n *Notifier) post(url string, body []byte) error {

@@ -1,0 +1,135 @@
+package drp
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lethehq/lethe/core/store"
+)
+
+type receiver struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	got      []string
+	failures atomic.Int64 // answer 500 while > 0
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := io.ReadAll(r.Body)
+		if rc.failures.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		var st Status
+		_ = json.Unmarshal(data, &st)
+		rc.mu.Lock()
+		rc.got = append(rc.got, st.Status)
+		rc.mu.Unlock()
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) statuses() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]string(nil), rc.got...)
+}
+
+func openStore(t *testing.T, dir string) *store.Bolt {
+	t.Helper()
+	st, err := store.Open(dir, store.Options{Key: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func outbox(t *testing.T, st *store.Bolt) int {
+	t.Helper()
+	objs, err := st.ListObjects(context.Background(), OutboxKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(objs)
+}
+
+func drpRequest(id string, s store.Status) *store.Request {
+	return &store.Request{ID: id, Status: s, Source: store.SourceDRP, CreatedAt: time.Now()}
+}
+
+// TestCallbacksSurviveARestart: a status the receiver has not taken when
+// the notifier closes stays in the outbox; the next notifier sends it, in
+// order, and empties the outbox. A status that never gets through is given
+// up after its attempts and removed.
+func TestCallbacksSurviveARestart(t *testing.T) {
+	dir := t.TempDir()
+	rc := newReceiver(t)
+	u, _ := url.Parse(rc.srv.URL)
+	allowed := []string{u.Host}
+	st := openStore(t, dir)
+	rc.failures.Store(1 << 30) // down
+	n := NewNotifier(NotifierOptions{Store: st, Outbox: st, Allowed: allowed, Attempts: 100, Backoff: 10 * time.Millisecond})
+	n.Register("pri_1", rc.srv.URL+"/cb")
+	n.Changed(drpRequest("pri_1", store.StatusInProcessing))
+	n.Changed(drpRequest("pri_1", store.StatusComplete))
+	time.Sleep(50 * time.Millisecond)
+	n.Close()
+	if got := outbox(t, st); got != 2 {
+		t.Fatalf("outbox holds %d statuses after a close mid-retry, want 2", got)
+	}
+	st.Close()
+
+	rc.failures.Store(0)
+	st = openStore(t, dir)
+	defer st.Close()
+	n = NewNotifier(NotifierOptions{Store: st, Outbox: st, Allowed: allowed, Backoff: 10 * time.Millisecond})
+	if err := n.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rc.statuses()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	n.Close()
+	if got := rc.statuses(); len(got) != 2 || got[0] != StatusInProgress || got[1] != StatusFulfilled {
+		t.Fatalf("delivered %v, want [in_progress fulfilled]", got)
+	}
+	if got := outbox(t, st); got != 0 {
+		t.Fatalf("outbox holds %d delivered statuses", got)
+	}
+
+	// Given up after its attempts: removed, not retried forever.
+	rc.failures.Store(1 << 30)
+	n = NewNotifier(NotifierOptions{Store: st, Outbox: st, Allowed: allowed, Attempts: 2, Backoff: time.Millisecond})
+	n.Register("pri_2", rc.srv.URL+"/cb")
+	n.Changed(drpRequest("pri_2", store.StatusCanceled))
+	deadline = time.Now().Add(5 * time.Second)
+	for outbox(t, st) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	n.Close()
+	if got := outbox(t, st); got != 0 {
+		t.Fatalf("a given-up status stays in the outbox (%d)", got)
+	}
+	// A URL outside the allowed hosts is never called, even from the outbox.
+	n = NewNotifier(NotifierOptions{Store: st, Outbox: st, Allowed: []string{"elsewhere.example"}, Backoff: time.Millisecond})
+	rc.failures.Store(0)
+	n.Register("pri_3", rc.srv.URL+"/cb")
+	n.Changed(drpRequest("pri_3", store.StatusComplete))
+	time.Sleep(50 * time.Millisecond)
+	n.Close()
+	if got := rc.statuses(); len(got) != 2 {
+		t.Fatalf("a refused host was called: %v", got)
+	}
+}
