@@ -133,3 +133,30 @@ func TestCallbacksSurviveARestart(t *testing.T) {
 		t.Fatalf("a refused host was called: %v", got)
 	}
 }
+
+// TestCallbackRedirectNotFollowed: a 302 is an answer (not a success),
+// never followed to its target.
+func TestCallbackRedirectNotFollowed(t *testing.T) {
+	var followed, redirected atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
+	defer target.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirected.Add(1)
+		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusFound)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	n := NewNotifier(NotifierOptions{Store: st, Allowed: []string{u.Host}, Attempts: 2, Backoff: time.Millisecond})
+	n.Register("pri_1", srv.URL+"/cb")
+	n.Changed(drpRequest("pri_1", store.StatusComplete))
+	deadline := time.Now().Add(5 * time.Second)
+	for redirected.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	n.Close()
+	if redirected.Load() != 2 || followed.Load() != 0 {
+		t.Fatalf("redirecting receiver called %d times (want 2 attempts), target %d times (want 0)", redirected.Load(), followed.Load())
+	}
+}
