@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/dataset"
 	"github.com/lethehq/lethe/core/plan"
@@ -19,7 +17,6 @@ import (
 	"github.com/lethehq/lethe/sdk/connector"
 	"github.com/lethehq/lethe/sdk/fault"
 	"github.com/lethehq/lethe/sdk/schema"
-	"github.com/lethehq/lethe/sdk/value"
 )
 
 // accessPhase queries every planned collection, parents before children.
@@ -119,11 +116,12 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 		buf   pageBuffer
 		page  int
 		total int64
-		seen  map[[16]byte]struct{}
+		seen  map[string]struct{}
+		kbuf  []byte
 	)
 	if len(queries) > 1 {
 		// Several queries can return the same row; keep it once.
-		seen = map[[16]byte]struct{}{}
+		seen = map[string]struct{}{}
 	}
 	flush := func() error {
 		if buf.empty() {
@@ -152,7 +150,8 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 			}
 			for _, row := range rows {
 				if seen != nil {
-					k, err := rowKey(row, pk)
+					k, b, err := rowKey(kbuf, row, pk)
+					kbuf = b
 					if err != nil {
 						return err
 					}
@@ -185,30 +184,25 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 }
 
 // rowKey identifies a row by its primary key, or by all its values when
-// the collection declares none.
-func rowKey(row connector.Row, pk []string) ([16]byte, error) {
-	var sub connector.Row
-	if len(pk) > 0 {
-		sub = make(connector.Row, len(pk))
-		for _, k := range pk {
-			sub[k] = row[k]
+// the collection declares none: the page codec's encoding of the values
+// (deterministic: maps in key order, one tag for every integer width), used
+// as is for a key, hashed for a whole row. buf is reused between calls.
+func rowKey(buf []byte, row connector.Row, pk []string) (string, []byte, error) {
+	buf = buf[:0]
+	var err error
+	if len(pk) == 0 {
+		if buf, err = appendValue(buf, map[string]any(row), 0); err != nil {
+			return "", buf, err
 		}
-	} else {
-		sub = row
+		sum := sha256.Sum256(buf)
+		return string(sum[:]), buf, nil
 	}
-	m, err := value.MapToProto(sub)
-	if err != nil {
-		return [16]byte{}, err
+	for _, k := range pk {
+		if buf, err = appendValue(buf, row[k], 0); err != nil {
+			return "", buf, err
+		}
 	}
-	h := sha256.New()
-	for _, k := range sortedKeys(m.GetFields()) {
-		fmt.Fprintf(h, "%d:%s", len(k), k)
-		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m.GetFields()[k])
-		h.Write(b)
-	}
-	var out [16]byte
-	copy(out[:], h.Sum(nil))
-	return out, nil
+	return string(buf), buf, nil
 }
 
 func primaryKeys(c *dataset.Collection) []string {

@@ -122,3 +122,35 @@ func BenchmarkPageDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestRowKey(t *testing.T) {
+	key := func(row connector.Row, pk ...string) string {
+		t.Helper()
+		k, _, err := rowKey(nil, row, pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	a := connector.Row{"id": int64(1), "name": "a"}
+	tests := []struct {
+		name  string
+		x, y  string
+		equal bool
+	}{
+		{"same key, other values", key(a, "id"), key(connector.Row{"id": int64(1), "name": "b"}, "id"), true},
+		{"integer widths", key(a, "id"), key(connector.Row{"id": int32(1)}, "id"), true},
+		{"other key", key(a, "id"), key(connector.Row{"id": int64(2)}, "id"), false},
+		{"string vs integer", key(connector.Row{"id": "1"}, "id"), key(a, "id"), false},
+		{"composite order matters", key(connector.Row{"a": "x", "b": "y"}, "a", "b"), key(connector.Row{"a": "y", "b": "x"}, "a", "b"), false},
+		{"composite no ambiguity", key(connector.Row{"a": "xy", "b": ""}, "a", "b"), key(connector.Row{"a": "x", "b": "y"}, "a", "b"), false},
+		{"whole row equal", key(connector.Row{"a": "x", "b": []any{int64(1)}}), key(connector.Row{"b": []any{int64(1)}, "a": "x"}), true},
+		{"whole row differs", key(connector.Row{"a": "x"}), key(connector.Row{"a": "y"}), false},
+		{"missing key is nil", key(connector.Row{"name": "a"}, "id"), key(connector.Row{"id": nil}, "id"), true},
+	}
+	for _, tc := range tests {
+		if (tc.x == tc.y) != tc.equal {
+			t.Errorf("%s: equal=%v, want %v", tc.name, tc.x == tc.y, tc.equal)
+		}
+	}
+}
