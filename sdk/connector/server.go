@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	connectorv1 "github.com/lethehq/lethe/proto/connector/v1"
 	pluginv1 "github.com/lethehq/lethe/proto/plugin/v1"
@@ -215,7 +214,7 @@ func (w *batchWriter) Write(row Row) error {
 		return fmt.Errorf("row %d: %w", w.rows+1, err)
 	}
 	pr := &pluginv1.Row{Fields: m.Fields}
-	size := proto.Size(pr)
+	size := approxSize(map[string]any(row))
 	if len(w.batch) > 0 && w.bytes+size > rpc.MaxBatchBytes {
 		if err := w.flush(); err != nil {
 			return err
@@ -228,6 +227,34 @@ func (w *batchWriter) Write(row Row) error {
 		return w.flush()
 	}
 	return nil
+}
+
+// approxSize estimates a value's encoded size from the Go value, with
+// room for protobuf's tags and lengths: cheap enough per row (proto.Size
+// walks the message as Marshal does again), and close enough for the soft
+// batch bound, which sits far below the hard message limit.
+func approxSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 12
+	case []byte:
+		return len(x) + 12
+	case value.Decimal:
+		return len(x) + 12
+	case map[string]any:
+		n := 12
+		for k, e := range x {
+			n += len(k) + 12 + approxSize(e)
+		}
+		return n
+	case []any:
+		n := 12
+		for _, e := range x {
+			n += approxSize(e)
+		}
+		return n
+	}
+	return 24 // numbers, booleans, times, ObjectIDs, null
 }
 
 func (w *batchWriter) flush() error {
