@@ -274,6 +274,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Details any    `json:"details,omitempty"`
+	// Fatal marks, on DRP routes, an error the request will not get past
+	// by retrying (DRP's "fatal").
+	Fatal bool `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -41,11 +41,7 @@ func (tokenAuthority) DeleteClient(context.Context, string) error { return store
 
 func testServer(t *testing.T) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	hcl := `
-server {
-  state_dir = "` + dir + `"
-}
+	s, _ := newServer(t, `
 policy "access" {
   rule "all" {
     action  = "access"
@@ -53,32 +49,44 @@ policy "access" {
     storage = "local"
   }
 }
-storage "local" {
-  plugin = "local"
-  config = { dir = "` + dir + `" }
+`)
+	return s
 }
-`
+
+// newServer serves the configuration hcl (a server block with state_dir
+// and a local storage are added) with a real store and no plugins.
+func newServer(tb testing.TB, hcl string) (*Server, *store.Bolt) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if !strings.Contains(hcl, "server {") {
+		hcl = "server {\n}\n" + hcl
+	}
+	hcl = strings.Replace(hcl, "server {\n", "server {\n  state_dir = \""+dir+"\"\n", 1)
+	hcl += "storage \"local\" {\n  plugin = \"local\"\n  config = { dir = \"" + dir + "\" }\n}\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg, diags := config.Load(dir)
+	if !diags.HasErrors() {
+		diags = append(diags, cfg.Validate()...)
+	}
 	if diags.HasErrors() {
-		t.Fatal(diags.Error())
+		tb.Fatal(diags.Error())
 	}
 	st, err := store.Open(filepath.Join(dir, "state"), store.Options{Key: make([]byte, 32)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { st.Close() })
 	eng, err := execute.New(execute.Options{Config: cfg, Store: st, Plugins: noPlugins{}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	s, err := New(Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return s
+	return s, st
 }
 
 type noPlugins struct{}

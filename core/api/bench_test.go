@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -16,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lethehq/lethe/core/config"
-	"github.com/lethehq/lethe/core/execute"
 	"github.com/lethehq/lethe/core/store"
 )
 
@@ -26,10 +22,8 @@ import (
 // their creation is measured.
 func benchServer(b *testing.B) (*httptest.Server, *store.Bolt) {
 	b.Helper()
-	dir := b.TempDir()
-	hcl := `
+	s, st := newServer(b, `
 server {
-  state_dir = "` + dir + `"
   require_manual_approval = true
 }
 connection "db" {
@@ -58,34 +52,7 @@ policy "access" {
     storage = "local"
   }
 }
-storage "local" {
-  plugin = "local"
-  config = { dir = "` + dir + `" }
-}
-`
-	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(hcl), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cfg, diags := config.Load(dir)
-	if diags.HasErrors() {
-		b.Fatal(diags.Error())
-	}
-	if diags := cfg.Validate(); diags.HasErrors() {
-		b.Fatal(diags.Error())
-	}
-	st, err := store.Open(filepath.Join(dir, "state"), store.Options{Key: make([]byte, 32)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	eng, err := execute.New(execute.Options{Config: cfg, Store: st, Plugins: noPlugins{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}})
-	if err != nil {
-		b.Fatal(err)
-	}
+`)
 	srv := httptest.NewServer(s)
 	b.Cleanup(srv.Close)
 	return srv, st

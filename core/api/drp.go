@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/hex"
@@ -28,7 +29,7 @@ type DRPError struct {
 }
 
 func writeDRPError(w http.ResponseWriter, e *Error) {
-	writeJSON(w, e.Status, DRPError{Code: fmt.Sprint(e.Status), Message: e.Message, Fatal: e.Code == "fatal"})
+	writeJSON(w, e.Status, DRPError{Code: fmt.Sprint(e.Status), Message: e.Message, Fatal: e.Fatal})
 }
 
 // agentFor returns the authorized agent whose bearer token is token (the
@@ -95,12 +96,9 @@ func (s *Server) identityOptions(p Principal) drp.IdentityOptions {
 }
 
 func (s *Server) drpExercise(w http.ResponseWriter, r *http.Request, p Principal) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, drp.MaxBody+1))
+	body, err := drpBody(r)
 	if err != nil {
-		return jsonError(err)
-	}
-	if len(body) > drp.MaxBody {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is larger than %d bytes", drp.MaxBody)}
+		return err
 	}
 	ex, action, err := drp.ParseExercise(body)
 	if err != nil {
@@ -120,7 +118,7 @@ func (s *Server) drpExercise(w http.ResponseWriter, r *http.Request, p Principal
 	}
 	id, err := drp.ParseIdentity(ex.Identity, s.identityOptions(p))
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: "fatal", Message: err.Error()}
+		return &Error{Status: http.StatusBadRequest, Code: "bad_identity", Message: err.Error(), Fatal: true}
 	}
 	status := store.StatusApproved
 	if s.o.Config.Server.RequireManualApproval {
@@ -157,6 +155,18 @@ func (s *Server) drpExercise(w http.ResponseWriter, r *http.Request, p Principal
 	}
 	writeJSON(w, http.StatusOK, drp.StatusOf(req))
 	return nil
+}
+
+// drpBody reads a DRP request body, at most drp.MaxBody bytes.
+func drpBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, drp.MaxBody+1))
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	if len(body) > drp.MaxBody {
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is larger than %d bytes", drp.MaxBody)}
+	}
+	return body, nil
 }
 
 func policyFor(cfg *config.Config, action string) *policy.Policy {
@@ -231,14 +241,11 @@ func (s *Server) drpRevoke(w http.ResponseWriter, r *http.Request, p Principal) 
 		}
 		body = DRPRevoke{RequestID: q.Get("request_id"), Reason: q.Get("reason")}
 	} else {
-		data, err := io.ReadAll(io.LimitReader(r.Body, drp.MaxBody+1))
+		data, err := drpBody(r)
 		if err != nil {
-			return jsonError(err)
+			return err
 		}
-		if len(data) > drp.MaxBody {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "the body is too large"}
-		}
-		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil {
 			return jsonError(err)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/graph"
+	"github.com/lethehq/lethe/core/policy"
 	"github.com/lethehq/lethe/core/store"
 	"github.com/lethehq/lethe/sdk/schema"
 )
@@ -51,7 +52,8 @@ type Objects interface {
 
 // Options configure Open.
 type Options struct {
-	// Base is the validated configuration of the HCL files.
+	// Base is the configuration of the HCL files, validated (plugin
+	// configs included, as `lethe validate` does).
 	Base *config.Config
 	// Store keeps the objects.
 	Store Objects
@@ -136,15 +138,6 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 // Config returns the configuration in force. Do not change it.
 func (c *Catalog) Config() *config.Config { return c.cur.Load() }
 
-// Stored reports whether an object of kind with key was created through
-// the API (as opposed to declared in a file).
-func (c *Catalog) Stored(kind, key string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.objs[kind][key]
-	return ok
-}
-
 // change is one pending write.
 type change struct {
 	kind, key string
@@ -154,10 +147,7 @@ type change struct {
 // commit validates the configuration with changes applied, stores them
 // atomically and puts the result in force. c.mu must be held.
 func (c *Catalog) commit(ctx context.Context, changes []change) error {
-	next := map[string]map[string]json.RawMessage{}
-	for k, m := range c.objs {
-		next[k] = maps.Clone(m)
-	}
+	next := cloneObjects(c.objs)
 	writes := make([]store.ObjectWrite, 0, len(changes))
 	for _, ch := range changes {
 		if ch.value == nil {
@@ -185,6 +175,15 @@ func (c *Catalog) commit(ctx context.Context, changes []change) error {
 		}
 	}
 	return nil
+}
+
+// cloneObjects copies objs so that the copy's maps can change.
+func cloneObjects(objs map[string]map[string]json.RawMessage) map[string]map[string]json.RawMessage {
+	next := make(map[string]map[string]json.RawMessage, len(objs))
+	for k, m := range objs {
+		next[k] = maps.Clone(m)
+	}
+	return next
 }
 
 // build makes the configuration of the base and objs, and lists its
@@ -272,30 +271,34 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 	return cfg, cfg.Sanitize(problems), nil
 }
 
-// checkPlugins checks every connection and storage config against its
-// plugin's schema. An object created through the API whose secret has not
-// been given yet is checked without requiring its sensitive attributes:
-// the reference flow creates the object first and sets its secret after.
+// checkPlugins checks the config of every connection and storage created
+// through the API against its plugin's schema (the files' were checked
+// before Open, with their positions). One whose secret has not been given
+// yet is checked without requiring its sensitive attributes: the reference
+// flow creates the object first and sets its secret after.
 func (c *Catalog) checkPlugins(ctx context.Context, cfg *config.Config, objs map[string]map[string]json.RawMessage) hcl.Diagnostics {
 	complete, partial := cfg.Clone(), cfg.Clone()
 	complete.Storages, partial.Storages = nil, nil
 	complete.Connections, partial.Connections = nil, nil
+	// where returns the config an object is checked in, or nil for one
+	// declared in a file.
+	where := func(kind, secretKind, name string) *config.Config {
+		if _, api := objs[kind][name]; !api {
+			return nil
+		}
+		if _, hasSecret := objs[secretKind][name]; hasSecret {
+			return complete
+		}
+		return partial
+	}
 	for _, s := range cfg.Storages {
-		_, api := objs[KindStorage][s.Name]
-		_, hasSecret := objs[KindStorageSecret][s.Name]
-		if api && !hasSecret {
-			partial.Storages = append(partial.Storages, s)
-		} else {
-			complete.Storages = append(complete.Storages, s)
+		if in := where(KindStorage, KindStorageSecret, s.Name); in != nil {
+			in.Storages = append(in.Storages, s)
 		}
 	}
 	for _, x := range cfg.Connections {
-		_, api := objs[KindConnection][x.Name]
-		_, hasSecret := objs[KindConnectionSecret][x.Name]
-		if api && !hasSecret {
-			partial.Connections = append(partial.Connections, x)
-		} else {
-			complete.Connections = append(complete.Connections, x)
+		if in := where(KindConnection, KindConnectionSecret, x.Name); in != nil {
+			in.Connections = append(in.Connections, x)
 		}
 	}
 	diags := complete.CheckPluginConfigs(func(kind, plugin string) (schema.Schema, error) {
@@ -321,7 +324,7 @@ func (c *Catalog) checkPlugins(ctx context.Context, cfg *config.Config, objs map
 // API: a policy gets its rules, and a rule its targets, in later calls. A
 // request on such a policy is refused when it is submitted.
 func tolerated(d *hcl.Diagnostic) bool {
-	return d.Summary == "Policy without rules" || d.Summary == "Rule without targets"
+	return d.Summary == policy.SummaryNoRules || d.Summary == policy.SummaryNoTargets
 }
 
 func (c *Catalog) schema(ctx context.Context, kind, plugin string) (schema.Schema, error) {

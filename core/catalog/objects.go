@@ -270,15 +270,12 @@ type PolicyView struct {
 
 // RuleView is a rule of a policy; masking parameters are not shown.
 type RuleView struct {
-	Key      string       `json:"key"`
-	Name     string       `json:"name"`
-	Action   string       `json:"action_type"`
-	Storage  string       `json:"storage_destination,omitempty"`
-	Masking  []string     `json:"masking_strategies,omitempty"`
-	Targets  []TargetView `json:"targets"`
-	Strategy *struct {
-		Strategy string `json:"strategy"`
-	} `json:"masking_strategy,omitempty"`
+	Key     string       `json:"key"`
+	Name    string       `json:"name"`
+	Action  string       `json:"action_type"`
+	Storage string       `json:"storage_destination,omitempty"`
+	Masking []string     `json:"masking_strategies,omitempty"`
+	Targets []TargetView `json:"targets"`
 }
 
 // TargetView is a rule's target.

@@ -657,13 +657,7 @@ func (c *Catalog) putSecret(ctx context.Context, kind, secretKind, pluginKind, k
 }
 
 func (c *Catalog) withChange(kind, key string, value json.RawMessage) map[string]map[string]json.RawMessage {
-	next := map[string]map[string]json.RawMessage{}
-	for k, m := range c.objs {
-		next[k] = map[string]json.RawMessage{}
-		for kk, v := range m {
-			next[k][kk] = v
-		}
-	}
+	next := cloneObjects(c.objs)
 	next[kind][key] = value
 	return next
 }

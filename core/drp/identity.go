@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -165,14 +164,4 @@ func address(raw json.RawMessage) (string, error) {
 		}
 	}
 	return strings.Join(parts, ", "), nil
-}
-
-// Names lists identity names in order (for messages).
-func (id Identity) Names() []string {
-	out := make([]string, 0, len(id.Values))
-	for k := range id.Values {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

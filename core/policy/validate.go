@@ -14,6 +14,13 @@ import (
 // namePattern is the FidesKey rule for policy and rule names.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
+// Summaries of the problems of a policy still being assembled (through the
+// API, rules and targets come in later calls).
+const (
+	SummaryNoRules   = "Policy without rules"
+	SummaryNoTargets = "Rule without targets"
+)
+
 // ValidateAll validates every policy and the rules that span policies:
 // unique names, and at most one policy per DRP action. storages holds the
 // declared storage names; nil skips the storage check.
@@ -86,7 +93,7 @@ func (p *Policy) Validate(tax *taxonomy.Taxonomy, storages map[string]bool) []Pr
 		return out
 	}
 	if len(p.Rules) == 0 {
-		add(Error, p.Range, "Policy without rules",
+		add(Error, p.Range, SummaryNoRules,
 			"Policy %q has no rule, so a request would do nothing; add an access or erasure rule block.", p.Name)
 	}
 	rules := map[string]*Rule{}
@@ -123,7 +130,7 @@ func (r *Rule) validate(p *Policy, tax *taxonomy.Taxonomy, storages map[string]b
 		add(actionRange, "Unknown rule action", "%s: action %q is not \"access\" or \"erasure\".", name, r.Action)
 	}
 	if len(r.Targets) == 0 {
-		add(rangeOf(r.Ranges, "targets", r.Range), "Rule without targets",
+		add(rangeOf(r.Ranges, "targets", r.Range), SummaryNoTargets,
 			"%s has no targets; list the data categories it applies to, like targets = [\"user\"].", name)
 	}
 	seen := map[string]int{}

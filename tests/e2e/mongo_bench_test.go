@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -211,28 +210,5 @@ storage "local" {
 	}
 	eng := engine(b, dir)
 	ctx := context.Background()
-	want := 0
-	for _, c := range runAccess(b, eng).Counts { // warm: plugins started, instances configured
-		want += int(c.Found)
-	}
-	if n, err := mongoFloor(ctx, db); err != nil || n != want {
-		b.Fatalf("the floor read %d documents (%v); the engine found %d", n, err, want)
-	}
-	var engineT, floorT time.Duration
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		runAccess(b, eng)
-		engineT += time.Since(start)
-		start = time.Now()
-		if _, err := mongoFloor(ctx, db); err != nil {
-			b.Fatal(err)
-		}
-		floorT += time.Since(start)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(engineT.Microseconds())/float64(b.N)/1000, "engine-ms")
-	b.ReportMetric(float64(floorT.Microseconds())/float64(b.N)/1000, "driver-floor-ms")
-	b.ReportMetric(float64(engineT)/float64(floorT), "x-floor")
-	b.ReportMetric(float64(want), "documents")
+	againstFloor(b, eng, func() (int, error) { return mongoFloor(ctx, db) }, "driver-floor-ms", "documents")
 }
