@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -40,10 +41,16 @@ func newHost(cfg *config.Config, dirOverride string, startTimeout time.Duration,
 	for _, p := range cfg.Plugins {
 		pins[p.Name] = pluginhost.Pin{Path: p.Path, SHA256: p.SHA256, StartTimeout: p.StartTimeout, Env: p.Env}
 	}
-	return pluginhost.New(pluginhost.Options{
+	opts := pluginhost.Options{
 		Dir: pluginDirFor(cfg, dirOverride), Pins: pins, StartTimeout: startTimeout,
 		Logger: logger, WorkDir: cfg.Dir,
-	})
+	}
+	if cfg.Server.StateDir != "" {
+		// Digests of unchanged binaries are not computed again by later
+		// commands; pins are still checked against the bytes at every exec.
+		opts.SumCache = filepath.Join(cfg.Server.StateDir, "plugin-sums.json")
+	}
+	return pluginhost.New(opts)
 }
 
 // dryRunPreviewer shows, for each planned collection, the query its

@@ -1,10 +1,7 @@
 package pluginhost
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,9 +41,14 @@ type Binary struct {
 	Path string
 	// Exec is the file that is executed: Path with symlinks resolved.
 	Exec string
-	// SHA256 is the hex digest of Exec, computed at discovery. The host
-	// verifies it again right before every exec.
+	// SHA256 is the hex digest of Exec. Discovery computes it only for
+	// pinned binaries (from the digest cache when the file is unchanged);
+	// the host checks a pinned digest again right before every exec, and
+	// computes the others only when they are shown (Host.Statuses).
 	SHA256 string
+	// id is the file's version (inode, size, times) at discovery: an
+	// unpinned binary that no longer has it is refused at start.
+	id fileID
 	// Pinned is set when the operator pinned a digest for this plugin.
 	Pinned bool
 	// StartTimeout is the pin's start timeout; 0 means the host default.
@@ -101,19 +103,20 @@ type skipped struct {
 // lethe-connector-<name> or lethe-storage-<name>, with an optional
 // `_v<semver>` suffix, and adds the binaries that pins name by path.
 //
-// Directories, non-executables and other names are skipped. Each binary is
-// hashed; it is refused (Err set, never executed) when it is a symlink whose
-// target leaves dir or when its digest differs from a pinned one. When
+// Directories, non-executables and other names are skipped. A binary is
+// refused (Err set, never executed) when it is a symlink whose target leaves
+// dir or when its digest differs from a pinned one. Only pinned binaries are
+// hashed here, so that a command reads no binary it does not need. When
 // several binaries provide one plugin, a pinned path wins, then the highest
 // file version; the others have SupersededBy set.
 //
 // The error is non-nil only when dir cannot be read or a pin is malformed.
 func Discover(dir string, pins map[string]Pin) ([]Binary, error) {
-	bins, _, err := discover(dir, pins)
+	bins, _, err := discover(dir, pins, loadSums(""))
 	return bins, err
 }
 
-func discover(dir string, pins map[string]Pin) ([]Binary, []skipped, error) {
+func discover(dir string, pins map[string]Pin, sums *sums) ([]Binary, []skipped, error) {
 	for key := range pins {
 		if _, _, err := splitID(key); err != nil {
 			return nil, nil, err
@@ -175,7 +178,7 @@ func discover(dir string, pins map[string]Pin) ([]Binary, []skipped, error) {
 		bins = append(bins, b)
 	}
 	for i := range bins {
-		applyPin(&bins[i], pins)
+		applyPin(&bins[i], pins, sums)
 	}
 	bins = pickWinners(bins, pins)
 	// Pins for plugins that are nowhere to be found are reported as failed:
@@ -208,9 +211,9 @@ func discover(dir string, pins map[string]Pin) ([]Binary, []skipped, error) {
 	return bins, skips, nil
 }
 
-// inspect resolves, checks and hashes b.Path. It returns why the file is
-// skipped (not a plugin file at all), or "" and sets b.Exec, b.SHA256 and,
-// for refused files, b.Err. realDir, when set, is the directory symlinks
+// inspect resolves and checks b.Path. It returns why the file is skipped
+// (not a plugin file at all), or "" and sets b.Exec, b.id and, for refused
+// files, b.Err. realDir, when set, is the directory symlinks
 // must stay inside.
 func inspect(b *Binary, realDir string) string {
 	lst, err := os.Lstat(b.Path)
@@ -245,12 +248,12 @@ func inspect(b *Binary, realDir string) string {
 	if st.Mode().Perm()&0o111 == 0 {
 		return "it is not executable; chmod +x it to use it"
 	}
-	sum, err := hashFile(b.Exec)
+	id, err := statID(b.Exec)
 	if err != nil {
-		b.Err = fmt.Errorf("hash %s: %w", b.Exec, err)
+		b.Err = fmt.Errorf("cannot read %s: %w", b.Exec, err)
 		return ""
 	}
-	b.SHA256 = sum
+	b.id = id
 	return ""
 }
 
@@ -263,7 +266,7 @@ func inside(dir, path string) bool {
 	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-func applyPin(b *Binary, pins map[string]Pin) {
+func applyPin(b *Binary, pins map[string]Pin, sums *sums) {
 	pin, ok := pins[b.ID()]
 	if !ok {
 		return
@@ -275,9 +278,15 @@ func applyPin(b *Binary, pins map[string]Pin) {
 		return
 	}
 	b.Pinned = true
-	if b.Err != nil || b.SHA256 == "" {
+	if b.Err != nil {
 		return
 	}
+	sum, err := sums.sum(b.Exec, b.id)
+	if err != nil {
+		b.Err = fmt.Errorf("hash %s: %w", b.Exec, err)
+		return
+	}
+	b.SHA256 = sum
 	if want != b.SHA256 {
 		b.Err = fmt.Errorf("sha256 mismatch: pinned %s, file has %s; install the pinned build or update the sha256 in the plugin %q block", want, b.SHA256, b.ID())
 	}
@@ -376,17 +385,4 @@ func splitID(id string) (kind, name string, err error) {
 		return "", "", fmt.Errorf("plugin %q: a plugin block is named <kind>-<name>, e.g. \"connector-postgres\" or \"storage-s3\"", id)
 	}
 	return kind, name, nil
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

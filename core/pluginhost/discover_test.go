@@ -111,7 +111,8 @@ func TestDiscover(t *testing.T) {
 		"connector-pathpin":  {Path: filepath.Join(outside, "lethe-connector-pathpin")},
 	}
 
-	bins, skips, err := discover(dir, pins)
+	sums := loadSums("")
+	bins, skips, err := discover(dir, pins, sums)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,16 +126,16 @@ func TestDiscover(t *testing.T) {
 		timeout                        time.Duration
 	}
 	wants := map[string]want{
-		"lethe-connector-plain":    {id: "connector-plain", sha: sum(script + "#plain\n")},
-		"lethe-storage-s3_v1.10.0": {id: "storage-s3", sha: sum(script + "#1.10\n")},
+		"lethe-connector-plain":    {id: "connector-plain"},
+		"lethe-storage-s3_v1.10.0": {id: "storage-s3"},
 		"lethe-storage-s3_v1.9.0":  {id: "storage-s3", superseded: "lethe-storage-s3_v1.10.0"},
 		"lethe-storage-s3":         {id: "storage-s3", superseded: "lethe-storage-s3_v1.10.0"},
-		"lethe-connector-inside":   {id: "connector-inside", exec: filepath.Join("builds", "inside"), sha: sum(script + "#inside\n")},
+		"lethe-connector-inside":   {id: "connector-inside", exec: filepath.Join("builds", "inside")},
 		"lethe-connector-escape":   {id: "connector-escape", err: "is a symlink to " + filepath.Join(outside, "escape") + ", outside the plugin directory"},
 		"lethe-connector-broken":   {id: "connector-broken", err: "broken symlink"},
 		"lethe-connector-pinned":   {id: "connector-pinned", sha: sum(script + "#pinned\n"), pinned: true, timeout: 3 * time.Second},
-		"lethe-connector-mismatch": {id: "connector-mismatch", pinned: true, err: "sha256 mismatch: pinned " + wrong + ", file has " + sum(script+"#mismatch\n")},
-		"lethe-connector-pathpin":  {id: "connector-pathpin", exec: filepath.Join(outside, "lethe-connector-pathpin"), sha: sum(script + "#pathpin\n")},
+		"lethe-connector-mismatch": {id: "connector-mismatch", pinned: true, sha: sum(script + "#mismatch\n"), err: "sha256 mismatch: pinned " + wrong + ", file has " + sum(script+"#mismatch\n")},
+		"lethe-connector-pathpin":  {id: "connector-pathpin", exec: filepath.Join(outside, "lethe-connector-pathpin")},
 		"lethe-connector-missing":  {id: "connector-missing", pinned: true, err: "a plugin block pins connector-missing, but there is no lethe-connector-missing in " + dir},
 	}
 	for file, w := range wants {
@@ -146,8 +147,9 @@ func TestDiscover(t *testing.T) {
 		if b.ID() != w.id {
 			t.Errorf("%s: id %q, want %q", file, b.ID(), w.id)
 		}
-		if w.sha != "" && b.SHA256 != w.sha {
-			t.Errorf("%s: sha256 %s, want %s", file, b.SHA256, w.sha)
+		// Only pinned binaries are read at discovery.
+		if b.SHA256 != w.sha {
+			t.Errorf("%s: sha256 %q, want %q", file, b.SHA256, w.sha)
 		}
 		if w.exec != "" && !strings.HasSuffix(b.Exec, w.exec) {
 			t.Errorf("%s: exec %s, want .../%s", file, b.Exec, w.exec)
@@ -167,6 +169,9 @@ func TestDiscover(t *testing.T) {
 	}
 	if len(got) != len(wants) {
 		t.Errorf("discovered %d binaries, want %d: %v", len(got), len(wants), bins)
+	}
+	if sums.hashed != 2 {
+		t.Errorf("discovery hashed %d files, want 2 (the pinned ones that exist)", sums.hashed)
 	}
 	skipped := map[string]string{}
 	for _, s := range skips {

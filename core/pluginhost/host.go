@@ -62,6 +62,11 @@ type Options struct {
 	// ReconfigureTimeout bounds re-configuring each instance after a
 	// restart (default 1m).
 	ReconfigureTimeout time.Duration
+	// SumCache is a file (in the state directory) where the sha256 of
+	// plugin binaries is kept by inode, size and times, so that unchanged
+	// binaries are not read again by later processes. Empty: digests are
+	// kept in memory only.
+	SumCache string
 	// WorkDir is the working directory of plugin processes: the
 	// configuration directory, so that relative paths in a connection's or
 	// storage's config resolve against it like every other path of the
@@ -144,6 +149,7 @@ type Host struct {
 
 	plugins map[string]*plugin // by "<kind>-<name>"
 	ignored []Binary
+	sums    *sums
 
 	// closeCtx is cancelled by Close; background work derives from it.
 	closeCtx context.Context
@@ -159,7 +165,8 @@ type Host struct {
 // refused binaries are reported by Statuses.
 func New(opts Options) (*Host, error) {
 	opts = opts.withDefaults()
-	bins, skips, err := discover(opts.Dir, opts.Pins)
+	sums := loadSums(opts.SumCache)
+	bins, skips, err := discover(opts.Dir, opts.Pins, sums)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +175,9 @@ func New(opts Options) (*Host, error) {
 		logger:  opts.Logger,
 		allow:   append(append([]string(nil), DefaultEnvAllowlist...), opts.EnvAllowlist...),
 		plugins: map[string]*plugin{},
+		sums:    sums,
 	}
+	h.saveSums()
 	h.closeCtx, h.cancel = context.WithCancel(context.Background())
 	for _, s := range skips {
 		h.logger.Warn("ignoring file in the plugin directory", "file", s.file, "reason", s.why)
@@ -210,13 +219,27 @@ func (h *Host) Fingerprint(ctx context.Context) []Status {
 	return h.Statuses()
 }
 
-// Statuses reports every discovered plugin binary, sorted by kind and name.
+// saveSums writes the digest cache when it grew; failing to is logged and
+// otherwise harmless.
+func (h *Host) saveSums() {
+	if err := h.sums.save(); err != nil {
+		h.logger.Debug("cannot save the plugin digest cache", "file", h.opts.SumCache, "error", err)
+	}
+}
+
+// Statuses reports every discovered plugin binary, sorted by kind and name,
+// with the sha256 of each (computed here for unpinned binaries, once per
+// file version).
 func (h *Host) Statuses() []Status {
 	out := make([]Status, 0, len(h.plugins)+len(h.ignored))
 	for _, p := range h.plugins {
 		out = append(out, p.status())
 	}
-	for _, b := range h.ignored {
+	for i := range h.ignored {
+		b := &h.ignored[i]
+		if b.SHA256 == "" && b.Err == nil {
+			b.SHA256, _ = h.sums.sum(b.Exec, b.id)
+		}
 		out = append(out, Status{
 			Kind: b.Kind, Name: b.Name, Path: b.Path, SHA256: b.SHA256, Pinned: b.Pinned,
 			State: StateIgnored, Reason: "superseded by " + b.SupersededBy, Capabilities: []string{},
@@ -231,6 +254,7 @@ func (h *Host) Statuses() []Status {
 		}
 		return out[i].State != StateIgnored && out[j].State == StateIgnored
 	})
+	h.saveSums()
 	return out
 }
 

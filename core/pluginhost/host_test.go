@@ -709,3 +709,81 @@ func TestOrphanedPluginExits(t *testing.T) {
 	}
 	t.Logf("the orphaned plugin exited %s after its host was killed", time.Since(killed).Round(time.Millisecond))
 }
+
+// TestPinnedBinarySwappedAfterDiscoveryIsRefused: the pin is checked
+// against the file's bytes right before exec, whatever the digest cache or
+// discovery saw.
+func TestPinnedBinarySwappedAfterDiscoveryIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := pluginDir(t, map[string]string{"lethe-connector-healthy": "healthy"})
+	b, err := os.ReadFile(filepath.Join(dir, "lethe-connector-healthy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := sha256.Sum256(b)
+	h, _ := newHost(t, dir, Options{Pins: map[string]Pin{"connector-healthy": {SHA256: hex.EncodeToString(pin[:])}}})
+	copyFile(t, filepath.Join(fixtures, "crashy"), filepath.Join(dir, "lethe-connector-healthy"), 0o755)
+	c, _ := h.Connector("healthy")
+	_, err = c.Configure(testCtx(t), "x", map[string]any{"label": "x"})
+	if err == nil || !strings.Contains(err.Error(), "is no longer the pinned "+hex.EncodeToString(pin[:])) || !errors.Is(err, ErrPluginFailed) {
+		t.Fatalf("Configure after the pinned binary changed: %v", err)
+	}
+}
+
+// TestDigestCache: a host reads no binary it does not need; digests shown
+// are computed once per file version and kept in the cache file, so that a
+// later host (a later process) does not read unchanged binaries again, and
+// a changed binary is read again.
+func TestDigestCache(t *testing.T) {
+	t.Parallel()
+	dir := pluginDir(t, map[string]string{"lethe-connector-healthy": "healthy", "lethe-connector-crashy": "crashy", "lethe-storage-sink": "sink"})
+	digest := func(file string) string {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(b)
+		return hex.EncodeToString(s[:])
+	}
+	cache := filepath.Join(t.TempDir(), "state", sumsFile)
+	pins := map[string]Pin{"connector-healthy": {SHA256: digest("lethe-connector-healthy")}}
+
+	h1, _ := newHost(t, dir, Options{SumCache: cache, Pins: pins})
+	if got := h1.sums.hashed; got != 1 {
+		t.Fatalf("the first host hashed %d binaries at discovery, want 1 (the pinned one)", got)
+	}
+	// Starting an unpinned plugin reads none of it.
+	if _, err := h1.Info(testCtx(t), "connector", "crashy"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h1.sums.hashed; got != 1 {
+		t.Fatalf("starting an unpinned plugin hashed it (%d hashed)", got)
+	}
+	for _, st := range h1.Statuses() {
+		if want := digest("lethe-" + st.Kind + "-" + st.Name); st.SHA256 != want {
+			t.Errorf("%s-%s: status sha256 %q, want %q", st.Kind, st.Name, st.SHA256, want)
+		}
+	}
+	h1.Statuses()
+	if got := h1.sums.hashed; got != 3 {
+		t.Fatalf("after two Statuses the host hashed %d binaries, want 3 (each once)", got)
+	}
+
+	h2, _ := newHost(t, dir, Options{SumCache: cache, Pins: pins})
+	h2.Statuses()
+	if got := h2.sums.hashed; got != 0 {
+		t.Fatalf("a host over unchanged binaries and a cache hashed %d of them, want 0", got)
+	}
+
+	// A rebuilt binary (new bytes, same name) is read again.
+	copyFile(t, filepath.Join(fixtures, "healthy"), filepath.Join(dir, "lethe-connector-crashy"), 0o755)
+	h3, _ := newHost(t, dir, Options{SumCache: cache, Pins: pins})
+	for _, st := range h3.Statuses() {
+		if st.Name == "crashy" && st.SHA256 != digest("lethe-connector-crashy") {
+			t.Errorf("crashy after rebuild: sha256 %q, want %q", st.SHA256, digest("lethe-connector-crashy"))
+		}
+	}
+	if got := h3.sums.hashed; got != 1 {
+		t.Fatalf("after one binary changed the host hashed %d, want 1", got)
+	}
+}

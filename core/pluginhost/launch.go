@@ -138,9 +138,19 @@ func (pr *process) crashReason() string {
 // about itself against its file name. startTimeout bounds both the
 // handshake and the Describe call; ctx can cut the Describe short.
 func launch(ctx context.Context, b Binary, logger hclog.Logger, allow []string, startTimeout time.Duration, workDir string) (*process, error) {
-	sum, err := hex.DecodeString(b.SHA256)
-	if err != nil || len(sum) != sha256.Size {
-		return nil, fault.AsPermanent(fmt.Errorf("plugin %s has no valid sha256 (%q); restart Lethe to re-scan the plugin directory", b.File(), b.SHA256))
+	// A pinned binary's bytes are checked against the pin right before
+	// exec (go-plugin's SecureConfig hashes the file). An unpinned one must
+	// still be the file version that was discovered: reading 20-30 MB per
+	// start would buy nothing, since nobody said what its bytes should be.
+	var secure *goplugin.SecureConfig
+	if b.Pinned {
+		sum, err := hex.DecodeString(b.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, fault.AsPermanent(fmt.Errorf("plugin %s has no valid sha256 (%q); restart Lethe to re-scan the plugin directory", b.File(), b.SHA256))
+		}
+		secure = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	} else if now, err := statID(b.Exec); err != nil || now != b.id {
+		return nil, fault.AsPermanent(fmt.Errorf("plugin %s changed on disk after it was discovered; it was not started; restart Lethe to re-scan the plugin directory", b.File()))
 	}
 	out := &stderrTail{}
 	lg := &pluginLogger{Logger: logger}
@@ -152,7 +162,7 @@ func launch(ctx context.Context, b Binary, logger hclog.Logger, allow []string, 
 		HandshakeConfig:     host.Handshake,
 		VersionedPlugins:    host.PluginSets(),
 		Cmd:                 cmd,
-		SecureConfig:        &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		SecureConfig:        secure,
 		AllowedProtocols:    []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:            true,
 		SkipHostEnv:         true,
@@ -253,7 +263,7 @@ func startError(b Binary, err error, out *stderrTail, lg *pluginLogger, timeout 
 	var execErr *exec.Error
 	switch {
 	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):
-		return fault.AsPermanent(fmt.Errorf("plugin %s changed on disk after it was discovered (its sha256 is no longer %s); it was not started; restart Lethe to re-scan the plugin directory", b.File(), b.SHA256))
+		return fault.AsPermanent(fmt.Errorf("plugin %s changed on disk after it was discovered: its sha256 is no longer the pinned %s; it was not started; install the pinned build, or update the sha256 in its plugin %q block and restart Lethe", b.File(), b.SHA256, b.ID()))
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		hint := ""
 		if r := out.reason(); r != "" {

@@ -65,6 +65,7 @@ type plugin struct {
 	instances map[string]*instanceConfig
 	version   uint64 // last instanceConfig.version handed out
 	closed    bool
+	sum       string // an unpinned binary's sha256, once shown
 }
 
 type instanceConfig struct {
@@ -147,8 +148,18 @@ func (p *plugin) describe(ctx context.Context) (schema.Info, error) {
 func (p *plugin) status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	sum := p.bin.SHA256
+	if sum == "" && p.bin.Err == nil && p.bin.Exec != "" {
+		// Unpinned binaries are hashed only when shown (p.bin is read
+		// without the lock, so the digest goes elsewhere); an unreadable
+		// or changed file shows no digest (starting it says why).
+		if p.sum == "" {
+			p.sum, _ = p.h.sums.sum(p.bin.Exec, p.bin.id)
+		}
+		sum = p.sum
+	}
 	st := Status{
-		Kind: p.bin.Kind, Name: p.bin.Name, Path: p.bin.Path, SHA256: p.bin.SHA256, Pinned: p.bin.Pinned,
+		Kind: p.bin.Kind, Name: p.bin.Name, Path: p.bin.Path, SHA256: sum, Pinned: p.bin.Pinned,
 		State: StateUnchecked, Capabilities: []string{}, Restarts: p.restarts,
 	}
 	if p.info != nil {
