@@ -213,3 +213,44 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestFormulaQuoteOnlyInCSV: a cell a spreadsheet would run as a formula
+// gains a leading ' in CSV packages, and the same value is unchanged in
+// JSON packages (a phone number like +1-555-0101 stays as it is there).
+func TestFormulaQuoteOnlyInCSV(t *testing.T) {
+	tests := []struct{ in, csv string }{
+		{"+1-555-0101", "'+1-555-0101"},
+		{"=SUM(A1:A2)", "'=SUM(A1:A2)"},
+		{"@cmd", "'@cmd"},
+		{"-x", "'-x"},
+		{"\tx", "'\tx"},
+		{"-12.5", "-12.5"},
+		{"+33", "+33"},
+		{"a+b", "a+b"},
+		{"", ""},
+	}
+	sel := NewSelector(testCollection(), []string{"user.contact"})
+	for _, tt := range tests {
+		var jb, cb bytes.Buffer
+		jw, cw := NewJSON(&jb), NewCSV(&cb)
+		for _, w := range []Writer{jw, cw} {
+			must(t, w.Begin("d:c", sel))
+			must(t, w.Row(sel.Apply(map[string]any{"email": tt.in})))
+			must(t, w.Close())
+		}
+		var pkg map[string][]map[string]string
+		must(t, json.Unmarshal(jb.Bytes(), &pkg))
+		if got := pkg["d:c"][0]["email"]; got != tt.in {
+			t.Errorf("JSON %q: got %q, want it unchanged", tt.in, got)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(cb.Bytes()), int64(cb.Len()))
+		must(t, err)
+		f, err := zr.File[0].Open()
+		must(t, err)
+		recs, err := csv.NewReader(f).ReadAll()
+		must(t, err)
+		if len(recs) != 2 || recs[1][0] != tt.csv {
+			t.Errorf("CSV %q: got %q, want %q", tt.in, recs, tt.csv)
+		}
+	}
+}
