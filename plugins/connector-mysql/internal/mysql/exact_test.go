@@ -201,3 +201,23 @@ func TestEraseKeyNotUnique(t *testing.T) {
 		t.Errorf("after the failed batch: names %v, want [A B C] (rolled back)", names)
 	}
 }
+
+// TestBindErrorsQuoteNoValue: a filter value that does not convert to
+// the column's type is refused without quoting it (it may be an identity).
+func TestBindErrorsQuoteNoValue(t *testing.T) {
+	const marker = "marker-7f3a@example.com"
+	for _, col := range []string{"id", "u", "n"} {
+		_, err := buildSelect(testCols, "t", connector.AccessRequest{Fields: []connector.Path{{"id"}},
+			Filters: []connector.Filter{{Field: connector.Path{col}, Values: []any{marker}}}})
+		if err == nil || strings.Contains(err.Error(), marker) || fault.KindOf(err) != fault.Permanent {
+			t.Errorf("filter %s = marker: %v; want a permanent error without the value", col, err)
+		}
+		_, err = buildUpdate(testCols, "t", connector.RowUpdate{Key: connector.Row{col: marker}, Set: connector.Row{"email": nil}})
+		if err == nil || strings.Contains(err.Error(), marker) {
+			t.Errorf("key %s = marker: %v; want an error without the value", col, err)
+		}
+	}
+	if _, err := bind(marker, column{kind: kBool, decl: "tinyint(1)"}); err == nil || strings.Contains(err.Error(), marker) {
+		t.Errorf("bool column: %v; want an error without the value", err)
+	}
+}

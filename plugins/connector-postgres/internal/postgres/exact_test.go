@@ -168,3 +168,20 @@ func TestEraseKeyNotUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestBindErrorsQuoteNoValue: a filter value that does not convert to
+// the column's type is refused without quoting it (it may be an identity).
+func TestBindErrorsQuoteNoValue(t *testing.T) {
+	const marker = "marker-7f3a@example.com"
+	for _, c := range []column{{kind: kInt, udt: "int8"}, {kind: kFloat, udt: "float8"}, {kind: kBool, udt: "bool"}, {kind: kDecimal, udt: "numeric"}} {
+		_, err := bind(marker, c)
+		if err == nil || strings.Contains(err.Error(), marker) {
+			t.Errorf("%s column: %v; want an error without the value", c.udt, err)
+		}
+	}
+	_, err := buildSelect(testCols, `"s"."t"`, "t", connector.AccessRequest{Fields: []connector.Path{{"id"}},
+		Filters: []connector.Filter{{Field: connector.Path{"id"}, Values: []any{marker}}}})
+	if err == nil || strings.Contains(err.Error(), marker) || fault.KindOf(err) != fault.Permanent {
+		t.Errorf("filter id = marker: %v; want a permanent error without the value", err)
+	}
+}
