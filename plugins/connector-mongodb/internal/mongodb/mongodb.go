@@ -297,8 +297,8 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 // with a find of nothing in a collection that does not exist. MongoDB
 // does; FerretDB 1.x refuses it everywhere (NotImplemented), in queries as
 // in collection and index definitions, so its string comparisons are
-// always binary. Any other refusal (missing privileges, say) counts as
-// support: queries then carry the option, and a server that refuses it
+// always binary; so do other servers that refuse the option. Any other
+// refusal (missing privileges, say) counts as support: queries then carry the option, and a server that refuses it
 // fails them visibly rather than comparing loosely.
 func (c *Conn) supportsCollation(ctx context.Context) (bool, error) {
 	db := c.database
@@ -316,7 +316,10 @@ func (c *Conn) supportsCollation(ctx context.Context) (bool, error) {
 	case err == nil:
 		return true, nil
 	case errors.As(err, &se):
-		return !(se.HasErrorCode(238) || se.HasErrorCode(115)), nil // NotImplemented, CommandNotSupported
+		// NotImplemented, CommandNotSupported, or any refusal naming the
+		// option (servers differ in their codes).
+		refused := se.HasErrorCode(238) || se.HasErrorCode(115) || strings.Contains(strings.ToLower(err.Error()), "collation")
+		return !refused, nil
 	}
 	return false, c.classify(fmt.Errorf("ask mongodb %s whether it supports collations: %w", c.where, err))
 }
