@@ -12,6 +12,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/lethehq/lethe/plugins/connector-mongodb/internal/mongodb"
 	"github.com/lethehq/lethe/plugins/connector-mongodb/internal/mongotest"
@@ -123,7 +124,27 @@ func fixture(t *testing.T, byDataset bool) sdktest.ConnectorFixture {
 		cfg = map[string]any{"uri": uri}
 		coll.Dataset = db.Name()
 	}
+	// A collection whose default collation ignores case, accents, width
+	// and spaces, with an index of the same collation on email, as an
+	// operator might have; FerretDB 1.x has no collations.
+	var loose map[string]func(testing.TB, []connector.Row) connector.Collection
+	looseOpts := options.CreateCollection().SetCollation(&options.Collation{Locale: "en", Strength: 1, Alternate: "shifted"})
+	if err := db.CreateCollection(context.Background(), "lethe_loose", looseOpts); err != nil {
+		t.Logf("no loose collection for the exact-matching checks: the server refuses collations (%v)", err)
+	} else {
+		if _, err := db.Collection("lethe_loose").Indexes().CreateOne(context.Background(), mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		resetLoose := reset(db.Collection("lethe_loose"))
+		loose = map[string]func(testing.TB, []connector.Row) connector.Collection{
+			"collection collation en, strength 1, alternate shifted": func(t testing.TB, rows []connector.Row) connector.Collection {
+				resetLoose(t, rows)
+				return connector.Collection{Dataset: coll.Dataset, Name: "lethe_loose"}
+			},
+		}
+	}
 	return sdktest.ConnectorFixture{
+		Loose:  loose,
 		Config: cfg,
 		BadConfigs: []map[string]any{
 			{},

@@ -108,6 +108,37 @@ func fixture(t *testing.T) sdktest.ConnectorFixture {
 			sdktest.KindTime, sdktest.KindMap, sdktest.KindList},
 		TimePrecision: time.Microsecond,
 		Reset:         reset(db),
+		Loose: map[string]func(testing.TB, []connector.Row) connector.Collection{
+			"utf8mb4_general_ci": looseTable(db, "lethe_loose_general", "utf8mb4_general_ci"),
+			// The most permissive collation the server has: ignores case,
+			// accents, width and trailing spaces, and expands ß to ss.
+			"uca": looseTable(db, "lethe_loose_uca", "utf8mb4_uca1400_ai_ci", "utf8mb4_0900_ai_ci", "utf8mb4_unicode_520_ci", "utf8mb4_unicode_ci"),
+		},
+	}
+}
+
+// looseTable is a fixture's Loose function: a table whose indexed email
+// column has the first of collations the server knows.
+func looseTable(db *sql.DB, name string, collations ...string) func(testing.TB, []connector.Row) connector.Collection {
+	return func(t testing.TB, rows []connector.Row) connector.Collection {
+		t.Helper()
+		var err error
+		for _, coll := range collations {
+			if _, err = db.Exec("DROP TABLE IF EXISTS " + name + "; CREATE TABLE " + name + " (id BIGINT PRIMARY KEY, " +
+				"email VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + coll + ", name VARCHAR(255), KEY (email))"); err == nil {
+				t.Logf("%s: email column of collation %s", name, coll)
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("create %s with any of %v: %v", name, collations, err)
+		}
+		for _, r := range rows {
+			if _, err := db.Exec("INSERT INTO "+name+" (id, email, name) VALUES (?, ?, ?)", r["id"], r["email"], r["name"]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return connector.Collection{Dataset: "conformance", Name: name}
 	}
 }
 

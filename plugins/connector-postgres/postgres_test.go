@@ -96,6 +96,37 @@ func fixture(t *testing.T) sdktest.ConnectorFixture {
 			sdktest.KindTime, sdktest.KindMap, sdktest.KindList},
 		TimePrecision: time.Microsecond,
 		Reset:         reset(conn),
+		Loose: map[string]func(testing.TB, []connector.Row) connector.Collection{
+			"citext": looseTable(conn, "lethe_loose_citext", "CITEXT"),
+			// The most permissive collation: level 1 ignores case, accents
+			// and width, a nondeterministic collation equates normal forms,
+			// and alternate=shifted ignores spaces and punctuation.
+			"nondeterministic ICU": looseTable(conn, "lethe_loose_icu", `TEXT COLLATE shop.loose`),
+		},
+	}
+}
+
+// looseTable is a fixture's Loose function: a table in schema shop whose
+// indexed email column has type typ.
+func looseTable(conn *pgx.Conn, name, typ string) func(testing.TB, []connector.Row) connector.Collection {
+	return func(t testing.TB, rows []connector.Row) connector.Collection {
+		t.Helper()
+		ctx := context.Background()
+		if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS citext;
+			DO $$ BEGIN
+				CREATE COLLATION shop.loose (provider = icu, locale = 'und-u-ka-shifted-ks-level1', deterministic = false);
+			EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+			DROP TABLE IF EXISTS shop.`+name+`;
+			CREATE TABLE shop.`+name+` (id BIGINT PRIMARY KEY, email `+typ+`, name TEXT);
+			CREATE INDEX ON shop.`+name+` (email)`); err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		for _, r := range rows {
+			if _, err := conn.Exec(ctx, "INSERT INTO shop."+name+" (id, email, name) VALUES ($1, $2, $3)", r["id"], r["email"], r["name"]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return connector.Collection{Dataset: "conformance", Name: name}
 	}
 }
 

@@ -103,6 +103,33 @@ func fixture(t *testing.T) sdktest.ConnectorFixture {
 			sdktest.KindTimeOffset, sdktest.KindMap, sdktest.KindList},
 		TimePrecision: time.Nanosecond, // RFC 3339 text keeps nanoseconds
 		Reset:         reset(db),
+		// SQLite's loose collations: NOCASE folds ASCII case, RTRIM
+		// ignores trailing spaces.
+		Loose: map[string]func(testing.TB, []connector.Row) connector.Collection{
+			"COLLATE NOCASE": looseTable(db, "lethe_loose_nocase", "NOCASE"),
+			"COLLATE RTRIM":  looseTable(db, "lethe_loose_rtrim", "RTRIM"),
+		},
+	}
+}
+
+// looseTable is a fixture's Loose function: a table whose indexed email
+// column has the collation coll.
+func looseTable(db *sql.DB, name, coll string) func(testing.TB, []connector.Row) connector.Collection {
+	return func(t testing.TB, rows []connector.Row) connector.Collection {
+		t.Helper()
+		for _, s := range []string{"DROP TABLE IF EXISTS " + name,
+			"CREATE TABLE " + name + " (id INTEGER PRIMARY KEY, email TEXT COLLATE " + coll + ", name TEXT)",
+			"CREATE INDEX " + name + "_email ON " + name + " (email)"} {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		for _, r := range rows {
+			if _, err := db.Exec("INSERT INTO "+name+" (id, email, name) VALUES (?, ?, ?)", r["id"], r["email"], r["name"]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return connector.Collection{Dataset: "conformance", Name: name}
 	}
 }
 

@@ -53,6 +53,15 @@ type ConnectorFixture struct {
 	// author's own driver code (not through the plugin). A row has the
 	// columns id, email, name, n and one per supported kind; nil is NULL.
 	Reset func(t testing.TB, rows []connector.Row)
+	// Loose, when set, makes collections whose email column compares as
+	// loosely as the database allows, for the exact-matching checks (see
+	// ExactMatch in the package documentation), keyed by a short name for
+	// the test output ("citext", "utf8mb4_uca1400_ai_ci"). Each function
+	// makes its collection hold exactly rows, like Reset, and returns it.
+	// Its layout is id (the int64 key), email (the loose string column)
+	// and name (a string). A database without such columns leaves it
+	// empty; the checks still run on the conformance collection.
+	Loose map[string]func(t testing.TB, rows []connector.Row) connector.Collection
 	// Supports lists the kinds the database stores exactly.
 	Supports []Kind
 	// TimePrecision is the finest unit of time the database keeps, e.g.
@@ -565,6 +574,45 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		want[2] = cloneRow(want[2])
 		want[2]["name"] = "by composite key"
 		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4, 5)}), want, cols)
+	})
+
+	t.Run("ExactMatch", func(t *testing.T) {
+		fx.runExactMatch(t, ctxFor, func(ctx context.Context, t *testing.T, req connector.AccessRequest) []connector.Row {
+			t.Helper()
+			req.RequestID = "conformance"
+			var rows []connector.Row
+			if _, err := c.Access(ctx, id, req, func(b []connector.Row) error { rows = append(rows, b...); return nil }); err != nil {
+				t.Fatalf("Access %s: %v", describeFilters(req.Filters), err)
+			}
+			sortByID(t, rows)
+			return rows
+		}, func(ctx context.Context, req connector.EraseRequest) (int64, error) { return c.Erase(ctx, id, req) })
+	})
+
+	t.Run("EraseKeyNotUnique", func(t *testing.T) {
+		ctx := ctxFor(t)
+		seed := []connector.Row{fx.row(1, "one"), fx.row(2, "two"), fx.row(3, "three"), fx.row(4, "four")}
+		const shared = "shared.key@example.com"
+		seed[1]["email"], seed[2]["email"] = shared, shared
+		fx.Reset(t, seed)
+		// The first update is fine on its own; the second names a key
+		// that two rows share. The whole batch must fail, and change
+		// nothing.
+		_, err := c.Erase(ctx, id, connector.EraseRequest{RequestID: "conformance", Collection: fx.Collection, Updates: []connector.RowUpdate{
+			{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"name": "masked"}},
+			{Key: connector.Row{"email": shared}, Set: connector.Row{"name": "masked"}},
+		}})
+		switch {
+		case err == nil:
+			t.Error("Erase by a key that two rows share succeeded; want a permanent fault saying the key is not unique")
+		case fault.KindOf(err) != fault.Permanent:
+			t.Errorf("Erase by a key that two rows share: %v; want a permanent fault", err)
+		case !strings.Contains(strings.ToLower(err.Error()), "unique"):
+			t.Errorf("Erase by a key that two rows share: %q; want a message saying the key is not unique (what to fix)", err)
+		case strings.Contains(err.Error(), shared):
+			t.Errorf("the error of an Erase by a shared key quotes the key value: %q", err)
+		}
+		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4)}), seed, cols)
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {

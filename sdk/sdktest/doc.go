@@ -67,6 +67,19 @@
 //     second identical Erase leaves the data as it was; it may report 0
 //     (rows changed) or the same count (rows matched). An Erase whose key
 //     matches nothing affects 0 rows and succeeds.
+//   - Strings compare exactly, byte for byte, in filters and erase keys
+//     (ExactMatch): a value differing from a stored one only in case,
+//     accents, trailing or leading spaces, Unicode normal form (NFC
+//     against NFD), full-width letters or ß against ss matches nothing,
+//     whatever the column's collation; the exact value matches its row.
+//     A database whose columns can compare loosely (a case- or
+//     accent-insensitive collation, PAD SPACE, citext, COLLATE NOCASE, a
+//     collection collation) should give the fixture's Loose a collection
+//     with its most permissive one, so that the checks run there too.
+//   - An Erase batch in which one key matches more than one row (the
+//     declared key is not unique) fails with a permanent fault whose
+//     message says the key is not unique and quotes no value, and changes
+//     no row of the batch (EraseKeyNotUnique).
 //   - Access and Erase from 8 goroutines at once are safe (run with -race;
 //     BuildPlugin builds race-enabled plugins then).
 //   - A row with a 10 MiB value comes back, and an Erase batch carrying

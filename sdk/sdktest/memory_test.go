@@ -106,11 +106,21 @@ func (c *memConn) Access(ctx context.Context, req connector.AccessRequest, out c
 func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (int64, error) {
 	c.table.mu.Lock()
 	defer c.table.mu.Unlock()
+	// Apply the batch to a copy, kept only when every key matched at most
+	// one row.
+	rows := make(map[int64]connector.Row, len(c.table.rows))
+	for k, r := range c.table.rows {
+		rows[k] = r
+	}
 	var n int64
-	for _, u := range req.Updates {
-		for k, r := range c.table.rows {
+	for i, u := range req.Updates {
+		matched := 0
+		for k, r := range rows {
 			if !matches(r, u.Key) {
 				continue
+			}
+			if matched++; matched > 1 {
+				return 0, fault.AsPermanent(fmt.Errorf("update %d: its key matches more than one row; declare a unique key", i+1))
 			}
 			next := connector.Row{}
 			for col, v := range r {
@@ -122,10 +132,11 @@ func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (int64, e
 				}
 				next[col] = v
 			}
-			c.table.rows[k] = next
+			rows[k] = next
 			n++
 		}
 	}
+	c.table.rows = rows
 	return n, nil
 }
 

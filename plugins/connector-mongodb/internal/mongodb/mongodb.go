@@ -18,13 +18,22 @@
 // _id (or a reference to it) as a string or as an object_id, whichever way
 // the documents store it.
 //
-// Erase sends the batch as one ordered bulk write of UpdateOne models, one
-// per key ({key fields...} -> {$set: {"emails.1": ..., "a.b": ...}}), and
-// returns the documents modified. The batch runs in one transaction when
-// the server supports transactions (a replica set or a sharded cluster,
-// detected with hello; see the transactions attribute); FerretDB and
-// standalone servers do not, and the updates are then applied in order,
-// each atomic on its own document.
+// Strings compare exactly: find and update ask for the simple collation
+// (byte for byte) on servers that take the option, overriding a
+// collection's default collation (an index with another collation then
+// cannot serve the query: give identity fields an index with the simple
+// collation). FerretDB 1.x has no collations and compares bytes.
+//
+// Erase applies one update per key ({key fields...} -> {$set:
+// {"emails.1": ..., "a.b": ...}}) and returns the documents modified. A key
+// must match at most one document: erasing every document a non-unique
+// key matches could erase someone else's, so such a batch fails and
+// changes nothing. When the server supports transactions (a replica set or
+// a sharded cluster, detected with hello; see the transactions attribute)
+// the batch runs in one transaction, one UpdateMany per key whose matched
+// count is checked. FerretDB and standalone servers have no transactions:
+// every key is checked with a find first, then the batch goes as one
+// ordered bulk write of UpdateOne models, each atomic on its own document.
 //
 // The database is the database attribute, or, when unset, the key of the
 // dataset each request names, as the reference system does. The path of a
@@ -100,7 +109,10 @@ type Conn struct {
 	database string // "" uses each request's dataset key
 	where    string // host list for messages, without credentials
 	txn      bool   // erase batches in transactions
-	auth     string // "user@auth_database" for messages, or ""
+	// collation: the server takes the collation option, so queries and
+	// updates ask for the simple (binary) one; see simpleCollation.
+	collation bool
+	auth      string // "user@auth_database" for messages, or ""
 
 	closeOnce sync.Once
 	closeErr  error
@@ -265,6 +277,10 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 		_ = c.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	if c.collation, err = c.supportsCollation(pctx); err != nil {
+		_ = c.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	switch s.transactions {
 	case txnAlways:
 		c.txn = true
@@ -275,6 +291,47 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 		}
 	}
 	return c, nil
+}
+
+// supportsCollation asks the server whether it takes the collation option,
+// with a find of nothing in a collection that does not exist. MongoDB
+// does; FerretDB 1.x refuses it everywhere (NotImplemented), in queries as
+// in collection and index definitions, so its string comparisons are
+// always binary; so do other servers that refuse the option. Any other
+// refusal (missing privileges, say) counts as support: queries then carry the option, and a server that refuses it
+// fails them visibly rather than comparing loosely.
+func (c *Conn) supportsCollation(ctx context.Context) (bool, error) {
+	db := c.database
+	if db == "" {
+		db = "admin"
+	}
+	err := c.client.Database(db).RunCommand(ctx, bson.D{
+		{Key: "find", Value: "lethe_collation_probe"},
+		{Key: "filter", Value: bson.D{{Key: "_id", Value: "lethe_collation_probe"}}},
+		{Key: "limit", Value: 1},
+		{Key: "collation", Value: bson.D{{Key: "locale", Value: "simple"}}},
+	}).Err()
+	var se mongo.ServerError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &se):
+		// NotImplemented, CommandNotSupported, or any refusal naming the
+		// option (servers differ in their codes).
+		refused := se.HasErrorCode(238) || se.HasErrorCode(115) || strings.Contains(strings.ToLower(err.Error()), "collation")
+		return !refused, nil
+	}
+	return false, c.classify(fmt.Errorf("ask mongodb %s whether it supports collations: %w", c.where, err))
+}
+
+// simpleCollation is the collation queries and updates ask for: simple
+// compares strings byte for byte, whatever default collation the
+// collection has. It is nil on servers without collations.
+func (c *Conn) simpleCollation() *options.Collation {
+	if !c.collation {
+		return nil
+	}
+	return &options.Collation{Locale: "simple"}
 }
 
 // hello is the part of the server's hello answer that tells whether it

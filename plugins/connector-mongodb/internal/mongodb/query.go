@@ -216,6 +216,9 @@ func (c *Conn) Access(ctx context.Context, req connector.AccessRequest, out conn
 	if q.limit > 0 {
 		opts.SetLimit(q.limit)
 	}
+	if coll := c.simpleCollation(); coll != nil {
+		opts.SetCollation(coll)
+	}
 	ns := q.database + "." + q.collection
 	cur, err := c.client.Database(q.database).Collection(q.collection).Find(ctx, q.filter, opts)
 	if err != nil {
@@ -309,11 +312,13 @@ func buildUpdate(u connector.RowUpdate) (bson.D, bson.D, error) {
 	return filter, bson.D{{Key: "$set", Value: set}}, nil
 }
 
-// Erase applies the batch as one ordered bulk write of UpdateOne models,
-// inside a transaction when the server supports them (see transactions in
-// the config), and returns the number of documents modified: a document
-// whose values were already masked counts 0, so a repeated Erase reports
-// 0. Without a transaction (FerretDB, standalone servers) a failing update
+// Erase applies the batch inside a transaction when the server supports
+// them (see transactions in the config), one UpdateMany per update whose
+// matched count must not exceed 1, and otherwise as one ordered bulk write
+// of UpdateOne models after checking that no key matches more than one
+// document. It returns the number of documents modified: a document whose
+// values were already masked counts 0, so a repeated Erase reports 0.
+// Without a transaction (FerretDB, standalone servers) a failing update
 // stops the batch and leaves the updates before it applied; retrying the
 // batch is safe, as every update is idempotent.
 func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
@@ -322,19 +327,69 @@ func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, er
 		return 0, err
 	}
 	ns := db + "." + collName
+	collation := c.simpleCollation()
 	models := make([]mongo.WriteModel, 0, len(req.Updates))
+	filters := make([]bson.D, 0, len(req.Updates))
+	updates := make([]bson.D, 0, len(req.Updates))
 	for i, u := range req.Updates {
 		filter, update, err := buildUpdate(u)
 		if err != nil {
 			return 0, fault.AsPermanent(fmt.Errorf("update %d of %s: %w", i+1, ns, err))
 		}
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(filter).SetUpdate(update))
+		m := mongo.NewUpdateOneModel().SetFilter(filter).SetUpdate(update)
+		if collation != nil {
+			m.SetCollation(collation)
+		}
+		models = append(models, m)
+		filters = append(filters, filter)
+		updates = append(updates, update)
 	}
 	if len(models) == 0 {
 		return 0, nil
 	}
 	coll := c.client.Database(db).Collection(collName)
+	// In a transaction each update is an UpdateMany whose matched count
+	// tells whether its key is unique; a key that is not aborts the
+	// transaction, which undoes the batch.
+	writeInTxn := func(ctx context.Context) (int64, error) {
+		opts := options.UpdateMany()
+		if collation != nil {
+			opts.SetCollation(collation)
+		}
+		var modified int64
+		for i := range updates {
+			res, err := coll.UpdateMany(ctx, filters[i], updates[i], opts)
+			if err != nil {
+				return 0, fmt.Errorf("update %d: %w", i+1, err)
+			}
+			if res.MatchedCount > 1 {
+				return 0, notUniqueError(ns, i+1, req.Updates[i].Key)
+			}
+			modified += res.ModifiedCount
+		}
+		return modified, nil
+	}
+	// Without a transaction every key is checked before anything is
+	// written: UpdateOne would change one of the documents a non-unique
+	// key matches, maybe someone else's.
 	write := func(ctx context.Context) (int64, error) {
+		find := options.Find().SetLimit(2).SetProjection(bson.D{{Key: "_id", Value: 1}})
+		if collation != nil {
+			find.SetCollation(collation)
+		}
+		for i, f := range filters {
+			cur, err := coll.Find(ctx, f, find)
+			if err != nil {
+				return 0, fmt.Errorf("update %d: find the documents its key matches: %w", i+1, err)
+			}
+			var ids []bson.Raw
+			if err := cur.All(ctx, &ids); err != nil {
+				return 0, fmt.Errorf("update %d: find the documents its key matches: %w", i+1, err)
+			}
+			if len(ids) > 1 {
+				return 0, notUniqueError(ns, i+1, req.Updates[i].Key)
+			}
+		}
 		res, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true))
 		if err != nil {
 			return 0, err
@@ -348,7 +403,7 @@ func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, er
 			return 0, c.classify(fmt.Errorf("erase in %s: start a session: %w", ns, err))
 		}
 		defer sess.EndSession(context.WithoutCancel(ctx))
-		res, err := sess.WithTransaction(ctx, func(sctx context.Context) (any, error) { return write(sctx) })
+		res, err := sess.WithTransaction(ctx, func(sctx context.Context) (any, error) { return writeInTxn(sctx) })
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
@@ -375,4 +430,12 @@ func sortedKeys(m connector.Row) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// notUniqueError says that update i's key matched more than one document.
+// It names the key fields, never their values.
+func notUniqueError(ns string, i int, key connector.Row) error {
+	return fault.AsPermanent(fmt.Errorf("update %d of %s: its key (%s) matches more than one document, so it is not unique; "+
+		"nothing in this batch was written. Declare a unique key for this collection in the dataset "+
+		"(_id, or fields that together identify one document)", i, ns, strings.Join(sortedKeys(key), ", ")))
 }

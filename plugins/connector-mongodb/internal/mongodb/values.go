@@ -226,12 +226,12 @@ func toBSONDepth(v any, depth int) (any, error) {
 		return bson.Binary{Subtype: bson.TypeBinaryGeneric, Data: x}, nil
 	case time.Time:
 		if x.Before(minTime) || x.After(maxTime) {
-			return nil, fmt.Errorf("time %s is outside years 1 to 9999", x.Format(time.RFC3339))
+			return nil, errors.New("a time value is outside years 1 to 9999 (the value is not shown, it may be personal data)")
 		}
 		return bson.NewDateTimeFromTime(x), nil
 	case value.Decimal:
 		if !x.Valid() {
-			return nil, fmt.Errorf("decimal %q is not a number", string(x))
+			return nil, errors.New("a decimal value is not a number (the value is not shown, it may be personal data)")
 		}
 		d, err := bson.ParseDecimal128(string(x))
 		if err != nil {

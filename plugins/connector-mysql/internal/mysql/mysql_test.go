@@ -48,36 +48,36 @@ func TestBuildSelect(t *testing.T) {
 			name: "flat",
 			req: connector.AccessRequest{Fields: []connector.Path{{"id"}, {"email"}},
 				Filters: []connector.Filter{{Field: connector.Path{"email"}, Values: []any{"a@x", "b@x"}}}},
-			sql:  "SELECT `id`, `email` FROM `t` WHERE `email` IN (?, ?)",
-			args: []any{"a@x", "b@x"},
+			sql:  "SELECT `id`, `email` FROM `t` WHERE (`email` IN (?, ?) AND CAST(CONVERT(`email` USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY), CAST(? AS BINARY)))",
+			args: []any{"a@x", "b@x", "a@x", "b@x"},
 		},
 		{
 			name: "filters are ORed, text key bound as integer, limit",
 			req: connector.AccessRequest{Fields: []connector.Path{{"id"}}, Limit: 5,
 				Filters: []connector.Filter{{Field: connector.Path{"email"}, Values: []any{"a@x"}}, {Field: connector.Path{"id"}, Values: []any{"7"}}}},
-			sql:  "SELECT `id` FROM `t` WHERE `email` IN (?) OR `id` IN (?) LIMIT 5",
-			args: []any{"a@x", int64(7)},
+			sql:  "SELECT `id` FROM `t` WHERE (`email` IN (?) AND CAST(CONVERT(`email` USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY))) OR `id` IN (?) LIMIT 5",
+			args: []any{"a@x", "a@x", int64(7)},
 		},
 		{
 			name: "nested filter compares the unquoted member",
 			req: connector.AccessRequest{Fields: []connector.Path{{"doc", "a"}, {"doc", "b"}},
 				Filters: []connector.Filter{{Field: connector.Path{"doc", "a", "b"}, Values: []any{"x", int64(5), true}}}},
-			sql:  "SELECT `doc` FROM `t` WHERE JSON_UNQUOTE(JSON_EXTRACT(`doc`, ?)) IN (?, ?, ?)",
+			sql:  "SELECT `doc` FROM `t` WHERE CAST(CONVERT(JSON_UNQUOTE(JSON_EXTRACT(`doc`, ?)) USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY))",
 			args: []any{`$."a"."b"`, "x", "5", "true"},
 		},
 		{
 			name: "odd identifiers are quoted",
 			req: connector.AccessRequest{Fields: []connector.Path{{"we`ird"}},
 				Filters: []connector.Filter{{Field: connector.Path{"we`ird"}, Values: []any{"'; DROP TABLE t; --"}}}},
-			sql:  "SELECT `we``ird` FROM `t` WHERE `we``ird` IN (?)",
-			args: []any{"'; DROP TABLE t; --"},
+			sql:  "SELECT `we``ird` FROM `t` WHERE (`we``ird` IN (?) AND CAST(CONVERT(`we``ird` USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY)))",
+			args: []any{"'; DROP TABLE t; --", "'; DROP TABLE t; --"},
 		},
 		{
 			name: "spaces in names, limit",
 			req: connector.AccessRequest{Fields: []connector.Path{{"a b"}, {"id"}}, Limit: 100,
 				Filters: []connector.Filter{{Field: connector.Path{"a b"}, Values: []any{"x y"}}}},
-			sql:   "SELECT `a b`, `id` FROM `my table` WHERE `a b` IN (?) LIMIT 100",
-			args:  []any{"x y"},
+			sql:   "SELECT `a b`, `id` FROM `my table` WHERE (`a b` IN (?) AND CAST(CONVERT(`a b` USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY))) LIMIT 100",
+			args:  []any{"x y", "x y"},
 			table: "my table",
 		},
 		{
@@ -92,8 +92,8 @@ func TestBuildSelect(t *testing.T) {
 			name: "numbers against a text column are bound as text",
 			req: connector.AccessRequest{Fields: []connector.Path{{"id"}},
 				Filters: []connector.Filter{{Field: connector.Path{"email"}, Values: []any{int64(0), 1.5, false}}}},
-			sql:  "SELECT `id` FROM `t` WHERE `email` IN (?, ?, ?)",
-			args: []any{"0", "1.5", "0"},
+			sql:  "SELECT `id` FROM `t` WHERE (`email` IN (?, ?, ?) AND CAST(CONVERT(`email` USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY), CAST(? AS BINARY), CAST(? AS BINARY)))",
+			args: []any{"0", "1.5", "0", "0", "1.5", "0"},
 		},
 		{
 			name: "unsigned key beyond int64",
@@ -160,8 +160,8 @@ func TestBuildUpdate(t *testing.T) {
 		{
 			name: "a dotted key naming a column is that column",
 			u:    connector.RowUpdate{Key: connector.Row{"a b": "k", "id": int64(2)}, Set: connector.Row{"x.y": "MASKED", "we`ird": 5.5}},
-			sql:  "UPDATE `t` SET `we``ird` = ?, `x.y` = ? WHERE `a b` = ? AND `id` = ?",
-			args: []any{"5.5", "MASKED", "k", int64(2)},
+			sql:  "UPDATE `t` SET `we``ird` = ?, `x.y` = ? WHERE `a b` = ? AND CAST(CONVERT(`a b` USING utf8mb4) AS BINARY) = CAST(? AS BINARY) AND `id` = ?",
+			args: []any{"5.5", "MASKED", "k", "k", int64(2)},
 		},
 		{
 			name: "flat and nested together, JSON values",
@@ -423,7 +423,7 @@ func TestNestedJSONAndOddNames(t *testing.T) {
 		t.Errorf("after erase: %#v", rows)
 	}
 	sql, err := c.DryRun(ctx, connector.AccessRequest{Collection: coll, Fields: []connector.Path{{"id"}}, Filters: []connector.Filter{{Field: connector.Path{"e-mail"}, Values: []any{"a", "b"}}}})
-	if err != nil || sql != "SELECT `id` FROM `User Rows` WHERE `e-mail` IN (?, ?)" {
+	if err != nil || sql != "SELECT `id` FROM `User Rows` WHERE (`e-mail` IN (?, ?) AND CAST(CONVERT(`e-mail` USING utf8mb4) AS BINARY) IN (CAST(? AS BINARY), CAST(? AS BINARY)))" {
 		t.Errorf("dry run: %s %v", sql, err)
 	}
 	_ = dsn

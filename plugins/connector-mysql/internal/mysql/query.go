@@ -113,12 +113,11 @@ func buildSelect(cols map[string]column, table string, req connector.AccessReque
 		if err != nil {
 			return selectQuery{}, err
 		}
-		expr, target := qc, cols[col]
+		target := cols[col]
 		if jsonPath != "" {
-			expr = "JSON_UNQUOTE(JSON_EXTRACT(" + qc + ", ?))"
-			q.args = append(q.args, jsonPath)
 			target = column{kind: kText, decl: "text"}
 		}
+		vals := make([]any, len(f.Values))
 		marks := make([]string, len(f.Values))
 		for i, v := range f.Values {
 			if jsonPath != "" {
@@ -129,15 +128,51 @@ func buildSelect(cols map[string]column, table string, req connector.AccessReque
 				return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s: %w", f.Field, err))
 			}
 			marks[i] = "?"
-			q.args = append(q.args, bv)
+			vals[i] = bv
 		}
-		where = append(where, expr+" IN ("+strings.Join(marks, ", ")+")")
+		list := strings.Join(marks, ", ")
+		switch {
+		case jsonPath != "":
+			// No index serves a JSON member: compare its bytes only.
+			where = append(where, exactBytes("JSON_UNQUOTE(JSON_EXTRACT("+qc+", ?))")+" IN ("+castMarks(len(vals))+")")
+			q.args = append(q.args, jsonPath)
+			q.args = append(q.args, vals...)
+		case target.kind == kText:
+			// The column's collation may ignore case, accents or trailing
+			// spaces: the collation-aware IN list lets the server use the
+			// column's index, the byte comparison keeps only exact matches.
+			where = append(where, "("+qc+" IN ("+list+") AND "+exactBytes(qc)+" IN ("+castMarks(len(vals))+"))")
+			q.args = append(q.args, vals...)
+			q.args = append(q.args, vals...)
+		default:
+			where = append(where, qc+" IN ("+list+")")
+			q.args = append(q.args, vals...)
+		}
 	}
 	q.sql = "SELECT " + strings.Join(sel, ", ") + " FROM " + qt + " WHERE " + strings.Join(where, " OR ")
 	if req.Limit > 0 {
 		q.sql += " LIMIT " + strconv.FormatInt(req.Limit, 10)
 	}
 	return q, nil
+}
+
+// exactBytes is expr as the bytes of its utf8mb4 form: converting first
+// makes columns of other character sets (latin1, utf8mb3) comparable with
+// the utf8mb4 values the driver sends, without loss (utf8mb4 holds every
+// character); CAST AS BINARY compares byte for byte, trailing spaces
+// included (the binary collation does not pad). utf8mb4_bin would not do:
+// it pads on MariaDB and MySQL 5.7.
+func exactBytes(expr string) string {
+	return "CAST(CONVERT(" + expr + " USING utf8mb4) AS BINARY)"
+}
+
+// castMarks is n placeholders, each the bytes of the value bound to it.
+func castMarks(n int) string {
+	marks := make([]string, n)
+	for i := range marks {
+		marks[i] = "CAST(? AS BINARY)"
+	}
+	return strings.Join(marks, ", ")
 }
 
 // jsonScalarText is how JSON_UNQUOTE prints a JSON scalar, to compare with v.
@@ -285,6 +320,12 @@ func buildUpdate(cols map[string]column, table string, u connector.RowUpdate) (u
 		if err != nil {
 			return updateQuery{}, fault.AsPermanent(fmt.Errorf("key %s: %w", k, err))
 		}
+		if cols[col].kind == kText {
+			// As in buildSelect: the index finds the row, the bytes decide.
+			conds = append(conds, qc+" = ?", exactBytes(qc)+" = CAST(? AS BINARY)")
+			q.args = append(q.args, bv, bv)
+			continue
+		}
 		conds = append(conds, qc+" = ?")
 		q.args = append(q.args, bv)
 	}
@@ -297,7 +338,9 @@ func buildUpdate(cols map[string]column, table string, u connector.RowUpdate) (u
 
 // Erase applies the batch in one transaction and returns the number of
 // rows its updates matched (the driver asks for found rows, so a repeated
-// Erase reports the same count).
+// Erase reports the same count). An update whose key matches more than one
+// row rolls the whole batch back: the key is not unique, and erasing every
+// row it matches could erase someone else's.
 func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
 	if c.readOnly {
 		return 0, fault.AsPermanent(errors.New("the connection is read_only, so erasure is refused; set read_only = false to allow it"))
@@ -341,10 +384,22 @@ func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, er
 		if err != nil {
 			return 0, fmt.Errorf("update %d of %q: %w", i+1, table, err)
 		}
+		if n > 1 {
+			// The deferred Rollback undoes the batch.
+			return 0, notUniqueError(table, i+1, req.Updates[i].Key, n)
+		}
 		total += n
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, classify(fmt.Errorf("commit the updates of %q: %w", table, err))
 	}
 	return total, nil
+}
+
+// notUniqueError says that update i's key matched n rows. It names the key
+// fields, never their values.
+func notUniqueError(table string, i int, key connector.Row, n int64) error {
+	return fault.AsPermanent(fmt.Errorf("update %d of %q: its key (%s) matched %d rows, so it is not unique; "+
+		"the batch was rolled back and nothing in it was changed. Declare a unique key for this collection in the dataset "+
+		"(its primary key, or columns that together identify one row)", i, table, strings.Join(sortedKeys(key), ", "), n))
 }

@@ -81,7 +81,7 @@ func bind(v any, c column) (any, error) {
 		case kBool:
 			b, err := strconv.ParseBool(x)
 			if err != nil {
-				return nil, fmt.Errorf("%q is not a boolean (column type %s)", x, c.decl)
+				return nil, fmt.Errorf("a text value is not a boolean (column type %s; the value is not shown, it may be personal data)", c.decl)
 			}
 			return b, nil
 		case kJSON:
@@ -160,7 +160,7 @@ func bindInt(s string, c column) (any, error) {
 			return n, nil
 		}
 	}
-	return nil, fmt.Errorf("%q is not an integer in the range of column type %s", s, c.decl)
+	return nil, fmt.Errorf("a text value is not an integer in the range of column type %s (the value is not shown, it may be personal data)", c.decl)
 }
 
 // jsonText encodes a JSON document as text, decimals as exact numbers.

@@ -43,15 +43,15 @@ func TestBuildSelect(t *testing.T) {
 			name: "flat",
 			req: connector.AccessRequest{Fields: []connector.Path{{"id"}, {"email"}},
 				Filters: []connector.Filter{{Field: connector.Path{"email"}, Values: []any{"a@x", "b@x"}}}},
-			sql:  `SELECT "id", "email" FROM "s"."t" WHERE "email" IN ($1, $2)`,
-			args: []any{"a@x", "b@x"},
+			sql:  `SELECT "id", "email" FROM "s"."t" WHERE ("email" IN ($1, $2) AND "email"::text COLLATE "C" IN ($3::text, $4::text))`,
+			args: []any{"a@x", "b@x", "a@x", "b@x"},
 		},
 		{
 			name: "filters are ORed, text key bound as integer, limit",
 			req: connector.AccessRequest{Fields: []connector.Path{{"id"}}, Limit: 5,
 				Filters: []connector.Filter{{Field: connector.Path{"email"}, Values: []any{"a@x"}}, {Field: connector.Path{"id"}, Values: []any{"7"}}}},
-			sql:  `SELECT "id" FROM "s"."t" WHERE "email" IN ($1) OR "id" IN ($2) LIMIT 5`,
-			args: []any{"a@x", int64(7)},
+			sql:  `SELECT "id" FROM "s"."t" WHERE ("email" IN ($1) AND "email"::text COLLATE "C" IN ($2::text)) OR "id" IN ($3) LIMIT 5`,
+			args: []any{"a@x", "a@x", int64(7)},
 		},
 		{
 			name: "nested fields select their column once; nested filter compares text",
@@ -64,8 +64,8 @@ func TestBuildSelect(t *testing.T) {
 			name: "odd identifiers are quoted",
 			req: connector.AccessRequest{Fields: []connector.Path{{`we"ird`}},
 				Filters: []connector.Filter{{Field: connector.Path{`we"ird`}, Values: []any{"'; DROP TABLE t; --"}}}},
-			sql:  `SELECT "we""ird" FROM "s"."t" WHERE "we""ird" IN ($1)`,
-			args: []any{"'; DROP TABLE t; --"},
+			sql:  `SELECT "we""ird" FROM "s"."t" WHERE ("we""ird" IN ($1) AND "we""ird"::text COLLATE "C" IN ($2::text))`,
+			args: []any{"'; DROP TABLE t; --", "'; DROP TABLE t; --"},
 		},
 		{name: "unknown column", req: connector.AccessRequest{Fields: []connector.Path{{"nope"}}, Filters: []connector.Filter{{Field: connector.Path{"id"}, Values: []any{int64(1)}}}}, err: `has no column "nope"`},
 		{name: "no filter", req: connector.AccessRequest{Fields: []connector.Path{{"id"}}}, err: "without a filter"},
@@ -280,7 +280,7 @@ func TestNestedJSONAndOddNames(t *testing.T) {
 		t.Errorf("row 2 must be untouched: %s %v", doc, err)
 	}
 	sql, err := c.DryRun(ctx, connector.AccessRequest{Collection: coll, Fields: []connector.Path{{"id"}}, Filters: []connector.Filter{{Field: connector.Path{"e-mail"}, Values: []any{"a", "b"}}}})
-	if err != nil || sql != `SELECT "id" FROM "Odd ""Schema"""."User Rows" WHERE "e-mail" IN ($1, $2)` {
+	if err != nil || sql != `SELECT "id" FROM "Odd ""Schema"""."User Rows" WHERE ("e-mail" IN ($1, $2) AND "e-mail"::text COLLATE "C" IN ($3::text, $4::text))` {
 		t.Errorf("dry run: %s %v", sql, err)
 	}
 }

@@ -119,6 +119,7 @@ func buildSelect(cols map[string]column, qualified, table string, req connector.
 			expr = "(" + qc + " #>> " + p.add(members) + ")"
 			target = column{kind: kText, udt: "text"}
 		}
+		vals := make([]any, len(f.Values))
 		marks := make([]string, len(f.Values))
 		for i, v := range f.Values {
 			if members != nil {
@@ -128,9 +129,22 @@ func buildSelect(cols map[string]column, qualified, table string, req connector.
 			if err != nil {
 				return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s: %w", f.Field, err))
 			}
+			vals[i] = bv
 			marks[i] = p.add(bv)
 		}
-		where = append(where, expr+" IN ("+strings.Join(marks, ", ")+")")
+		in := expr + " IN (" + strings.Join(marks, ", ") + ")"
+		if members == nil && looseText(target) {
+			// The column may compare loosely (a nondeterministic
+			// collation, citext, char(n) padding): the IN list in its own
+			// collation lets the server use its index, the comparison in
+			// "C" keeps only the exact matches.
+			exact := make([]string, len(vals))
+			for i, v := range vals {
+				exact[i] = p.add(v) + "::text"
+			}
+			in = "(" + in + " AND " + exactText(qc) + " IN (" + strings.Join(exact, ", ") + "))"
+		}
+		where = append(where, in)
 	}
 	q.sql = "SELECT " + strings.Join(sel, ", ") + " FROM " + qualified + " WHERE " + strings.Join(where, " OR ")
 	if req.Limit > 0 {
@@ -138,6 +152,20 @@ func buildSelect(cols map[string]column, qualified, table string, req connector.
 	}
 	q.args = p.args
 	return q, nil
+}
+
+// looseText tells whether a column holds text that may compare loosely:
+// text, varchar, char(n), citext and name (a domain over them reports its
+// base type). uuid is text to the connector but a value to the server.
+func looseText(c column) bool {
+	return c.kind == kText && c.udt != "uuid"
+}
+
+// exactText is column qc as text in the "C" collation, which compares
+// byte for byte: the cast drops citext's case folding and char(n)'s
+// padding, COLLATE "C" overrides a nondeterministic collation.
+func exactText(qc string) string {
+	return qc + `::text COLLATE "C"`
 }
 
 // jsonScalarText is how #>> prints a JSON scalar, to compare with v.
@@ -287,6 +315,11 @@ func buildUpdate(cols map[string]column, qualified, table string, u connector.Ro
 		if err != nil {
 			return updateQuery{}, fault.AsPermanent(fmt.Errorf("key %s: %w", k, err))
 		}
+		if looseText(cols[col]) {
+			// As in buildSelect: the index finds the row, "C" decides.
+			conds = append(conds, qc+" = "+p.add(bv), exactText(qc)+" = "+p.add(bv)+"::text")
+			continue
+		}
 		conds = append(conds, qc+" = "+p.add(bv))
 	}
 	if len(conds) == 0 {
@@ -301,7 +334,9 @@ func buildUpdate(cols map[string]column, qualified, table string, u connector.Ro
 // Erase applies the batch in one transaction, sent as one pipeline, and
 // returns the number of rows its updates matched. PostgreSQL counts a row
 // whose values did not change too, so a repeated Erase reports the same
-// count.
+// count. An update whose key matches more than one row rolls the whole
+// batch back: the key is not unique, and erasing every row it matches
+// could erase someone else's.
 func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
 	if c.readOnly {
 		return 0, fault.AsPermanent(errors.New("the connection is read_only, so erasure is refused; set read_only = false to allow it"))
@@ -338,6 +373,11 @@ func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, er
 				br.Close()
 				return fmt.Errorf("update %d of %q: %w", i+1, table, err)
 			}
+			if n := tag.RowsAffected(); n > 1 {
+				br.Close()
+				// Returning an error rolls the transaction back.
+				return notUniqueError(table, i+1, req.Updates[i].Key, n)
+			}
 			total += tag.RowsAffected()
 		}
 		return br.Close()
@@ -355,4 +395,12 @@ func sortedKeys(m connector.Row) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// notUniqueError says that update i's key matched n rows. It names the key
+// fields, never their values.
+func notUniqueError(table string, i int, key connector.Row, n int64) error {
+	return fault.AsPermanent(fmt.Errorf("update %d of %q: its key (%s) matched %d rows, so it is not unique; "+
+		"the batch was rolled back and nothing in it was changed. Declare a unique key for this collection in the dataset "+
+		"(its primary key, or columns that together identify one row)", i, table, strings.Join(sortedKeys(key), ", "), n))
 }

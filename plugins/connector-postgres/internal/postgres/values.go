@@ -3,6 +3,7 @@ package postgres
 import (
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -84,7 +85,7 @@ func bind(v any, c column) (any, error) {
 			// Core may send a key as text; compare numbers as numbers.
 			n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%q is not an integer (column type %s)", x, c.udt)
+				return nil, fmt.Errorf("a text value is not an integer (column type %s; the value is not shown, it may be personal data)", c.udt)
 			}
 			return n, nil
 		case kDecimal:
@@ -92,13 +93,13 @@ func bind(v any, c column) (any, error) {
 		case kFloat:
 			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 			if err != nil {
-				return nil, fmt.Errorf("%q is not a number (column type %s)", x, c.udt)
+				return nil, fmt.Errorf("a text value is not a number (column type %s; the value is not shown, it may be personal data)", c.udt)
 			}
 			return f, nil
 		case kBool:
 			b, err := strconv.ParseBool(x)
 			if err != nil {
-				return nil, fmt.Errorf("%q is not a boolean (column type %s)", x, c.udt)
+				return nil, fmt.Errorf("a text value is not a boolean (column type %s; the value is not shown, it may be personal data)", c.udt)
 			}
 			return b, nil
 		case kJSON, kJSONB:
@@ -161,7 +162,7 @@ func bind(v any, c column) (any, error) {
 func numeric(s string) (pgtype.Numeric, error) {
 	var n pgtype.Numeric
 	if err := n.Scan(strings.TrimSpace(s)); err != nil {
-		return n, fmt.Errorf("%q is not a decimal number", s)
+		return n, errors.New("a text value is not a decimal number (the value is not shown, it may be personal data)")
 	}
 	return n, nil
 }

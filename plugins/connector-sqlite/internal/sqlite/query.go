@@ -121,15 +121,30 @@ func buildSelect(cols map[string]colType, req connector.AccessRequest) (selectQu
 			return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s has no values", f.Field))
 		}
 		marks := make([]string, len(f.Values))
+		vals := make([]any, len(f.Values))
+		text := false
 		for i, v := range f.Values {
 			bv, err := bind(v, t)
 			if err != nil {
 				return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s: %w", f.Field, err))
 			}
 			marks[i] = "?"
-			q.args = append(q.args, bv)
+			vals[i] = bv
+			_, isText := bv.(string)
+			text = text || isText
 		}
-		where = append(where, expr+" IN ("+strings.Join(marks, ", ")+")")
+		list := strings.Join(marks, ", ")
+		q.args = append(q.args, vals...)
+		if jsonPath == "" && text && (t == tText || t == tAny) {
+			// The column's collation (NOCASE, RTRIM) may ignore case or
+			// trailing spaces: the IN list in that collation lets SQLite
+			// use the column's index, COLLATE BINARY keeps only the exact
+			// matches. (json_extract's text compares with BINARY already.)
+			where = append(where, "("+expr+" IN ("+list+") AND "+expr+" COLLATE BINARY IN ("+list+"))")
+			q.args = append(q.args, vals...)
+			continue
+		}
+		where = append(where, expr+" IN ("+list+")")
 	}
 	q.sql = "SELECT " + strings.Join(sel, ", ") + " FROM " + qt + " WHERE " + strings.Join(where, " OR ")
 	if req.Limit > 0 {
@@ -265,6 +280,12 @@ func buildUpdate(cols map[string]colType, table string, u connector.RowUpdate) (
 		if err != nil {
 			return updateQuery{}, fault.AsPermanent(fmt.Errorf("key %s: %w", k, err))
 		}
+		if _, isText := bv.(string); isText && (cols[col] == tText || cols[col] == tAny) {
+			// As in buildSelect: the index finds the row, BINARY decides.
+			conds = append(conds, qc+" = ?", qc+" COLLATE BINARY = ?")
+			q.args = append(q.args, bv, bv)
+			continue
+		}
 		conds = append(conds, qc+" = ?")
 		q.args = append(q.args, bv)
 	}
@@ -277,7 +298,9 @@ func buildUpdate(cols map[string]colType, table string, u connector.RowUpdate) (
 
 // Erase applies the batch in one transaction and returns the number of
 // rows its updates matched. SQLite counts a row whose values did not change
-// too, so a repeated Erase reports the same count.
+// too, so a repeated Erase reports the same count. An update whose key
+// matches more than one row rolls the whole batch back: the key is not
+// unique, and erasing every row it matches could erase someone else's.
 func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
 	if c.readOnly {
 		return 0, fault.AsPermanent(errors.New("the connection is read_only, so erasure is refused; set read_only = false to allow it"))
@@ -321,6 +344,10 @@ func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, er
 		if err != nil {
 			return 0, fmt.Errorf("update %d of %q: %w", i+1, table, err)
 		}
+		if n > 1 {
+			// The deferred Rollback undoes the batch.
+			return 0, notUniqueError(table, i+1, req.Updates[i].Key, n)
+		}
 		total += n
 	}
 	if err := tx.Commit(); err != nil {
@@ -360,4 +387,12 @@ func sortedKeys(m connector.Row) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// notUniqueError says that update i's key matched n rows. It names the key
+// fields, never their values.
+func notUniqueError(table string, i int, key connector.Row, n int64) error {
+	return fault.AsPermanent(fmt.Errorf("update %d of %q: its key (%s) matched %d rows, so it is not unique; "+
+		"the batch was rolled back and nothing in it was changed. Declare a unique key for this collection in the dataset "+
+		"(its primary key, or columns that together identify one row)", i, table, strings.Join(sortedKeys(key), ", "), n))
 }

@@ -109,8 +109,8 @@ func TestBuildSelect(t *testing.T) {
 				{Field: connector.Path{"email"}, Values: []any{"a@x", "b@x"}},
 				{Field: connector.Path{"id"}, Values: []any{int64(7)}},
 			}},
-			wantSQL:  `SELECT "id", "email" FROM "users" WHERE "email" IN (?, ?) OR "id" IN (?)`,
-			wantArgs: []any{"a@x", "b@x", int64(7)},
+			wantSQL:  `SELECT "id", "email" FROM "users" WHERE ("email" IN (?, ?) AND "email" COLLATE BINARY IN (?, ?)) OR "id" IN (?)`,
+			wantArgs: []any{"a@x", "b@x", "a@x", "b@x", int64(7)},
 		},
 		{
 			name: "nested field selects its column once; nested filter uses json_extract",
@@ -181,8 +181,8 @@ func TestBuildUpdate(t *testing.T) {
 		{
 			name:     "columns set in name order, composite key ANDed",
 			u:        connector.RowUpdate{Key: connector.Row{"id": int64(1), "email": "a@x"}, Set: connector.Row{"name": "masked", "email": nil}},
-			wantSQL:  `UPDATE "users" SET "email" = ?, "name" = ? WHERE "email" = ? AND "id" = ?`,
-			wantArgs: []any{nil, "masked", "a@x", int64(1)},
+			wantSQL:  `UPDATE "users" SET "email" = ?, "name" = ? WHERE "email" = ? AND "email" COLLATE BINARY = ? AND "id" = ?`,
+			wantArgs: []any{nil, "masked", "a@x", "a@x", int64(1)},
 		},
 		{
 			name: "nested members of a JSON column in one json_replace",
@@ -248,7 +248,7 @@ func TestHostileNamesAndValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `SELECT "i""d", "e mail" FROM "we""ird; DROP TABLE x" WHERE "e mail" IN (?)`; q != want {
+	if want := `SELECT "i""d", "e mail" FROM "we""ird; DROP TABLE x" WHERE ("e mail" IN (?) AND "e mail" COLLATE BINARY IN (?))`; q != want {
 		t.Errorf("dry run:\n got %s\nwant %s", q, want)
 	}
 	rows := access(t, c, req)
