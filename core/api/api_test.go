@@ -39,7 +39,7 @@ func (tokenAuthority) CreateClient(context.Context, Principal, []string) (string
 
 func (tokenAuthority) DeleteClient(context.Context, string) error { return store.ErrNotFound }
 
-func testServer(t *testing.T) *Server {
+func testServer(t testing.TB) *Server {
 	t.Helper()
 	s, _ := newServer(t, `
 policy "access" {

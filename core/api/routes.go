@@ -23,6 +23,10 @@ type Route struct {
 // New; the OpenAPI document is made from this table.
 func (s *Server) table() []Route {
 	const v1 = "/api/v1"
+	maskScope := "masking:exec"
+	if s.o.Config.Server.PublicMasking {
+		maskScope = Public
+	}
 	return []Route{
 		{Method: "GET", Path: "/health", Scope: Public, Summary: "Liveness, the store and the plugins", Response: "Health", handle: s.health},
 		{Method: "GET", Path: "/metrics", Scope: Public, Summary: "Prometheus metrics (text format)", handle: s.metrics},
@@ -77,7 +81,7 @@ func (s *Server) table() []Route {
 		{Method: "GET", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke (?request_id=&reason=), as the original documents show it", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
 		{Method: "GET", Path: v1 + "/consent", Scope: "consent:read", Summary: "Consent preferences (sale:opt_out, sale:opt_in) recorded for an identity (?identity=email:...)", Response: "ConsentPreferences", handle: s.consent},
 
-		{Method: "PUT", Path: v1 + "/masking/mask", Scope: Public, Summary: "Mask values with a strategy", Body: "MaskBody", Response: "MaskResult", handle: s.mask},
+		{Method: "PUT", Path: v1 + "/masking/mask", Scope: maskScope, Summary: "Mask values with a strategy (at most 1000 values of 8 KiB, a 1 KiB rewrite_value, a 4 MiB answer)", Body: "MaskBody", Response: "MaskResult", handle: s.mask},
 		{Method: "GET", Path: v1 + "/masking/strategy", Scope: Public, Summary: "The masking strategies and their parameters", Response: "[]Strategy", handle: s.strategies},
 	}
 }
