@@ -259,8 +259,12 @@ func (x authAdapter) CreateClient(ctx context.Context, creator api.Principal, sc
 	return id, secret, err
 }
 
-func (x authAdapter) DeleteClient(ctx context.Context, id string) error {
-	return x.a.DeleteClient(ctx, id)
+func (x authAdapter) DeleteClient(ctx context.Context, deleter api.Principal, id string) error {
+	err := x.a.DeleteClient(ctx, &auth.Claims{ClientID: deleter.ClientID, Scopes: deleter.Scopes}, id)
+	if errors.Is(err, auth.ErrScopeEscalation) {
+		return fmt.Errorf("%w: %v", api.ErrScopeEscalation, err)
+	}
+	return err
 }
 
 // previewer plans a request and asks each node's connector for its query.

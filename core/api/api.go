@@ -58,8 +58,9 @@ type Authority interface {
 	// CreateClient creates a client whose scopes are a subset of the
 	// creator's (else ErrScopeEscalation; an unknown scope is ErrUnknownScope).
 	CreateClient(ctx context.Context, creator Principal, scopes []string) (id, secret string, err error)
-	// DeleteClient deletes a created client (store.ErrNotFound when absent).
-	DeleteClient(ctx context.Context, id string) error
+	// DeleteClient deletes a created client whose scopes are a subset of
+	// the deleter's (else ErrScopeEscalation; store.ErrNotFound when absent).
+	DeleteClient(ctx context.Context, deleter Principal, id string) error
 }
 
 // Errors an Authority returns, matched with errors.Is.

@@ -37,7 +37,7 @@ func (tokenAuthority) CreateClient(context.Context, Principal, []string) (string
 	return "", "", ErrScopeEscalation
 }
 
-func (tokenAuthority) DeleteClient(context.Context, string) error { return store.ErrNotFound }
+func (tokenAuthority) DeleteClient(context.Context, Principal, string) error { return store.ErrNotFound }
 
 func testServer(t testing.TB) *Server {
 	t.Helper()

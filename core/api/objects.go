@@ -134,9 +134,12 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, p Principa
 
 func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request, p Principal) error {
 	id := r.PathValue("id")
-	err := s.o.Auth.DeleteClient(r.Context(), id)
+	err := s.o.Auth.DeleteClient(r.Context(), p, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("no client %q", id)
+	}
+	if errors.Is(err, ErrScopeEscalation) {
+		return &Error{Status: http.StatusForbidden, Code: "scope_escalation", Message: err.Error()}
 	}
 	if err != nil {
 		return badRequest("%v", err)
