@@ -110,6 +110,9 @@ type Server struct {
 	o      Options
 	mux    *http.ServeMux
 	routes []Route
+	// tokenLimit and drpLimit rate-limit the token route and the
+	// rate-limited DRP routes per client id and remote address (nil: off).
+	tokenLimit, drpLimit *rateLimiter
 }
 
 // New builds the API's handler from the route table.
@@ -127,7 +130,8 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	s := &Server{o: o, mux: http.NewServeMux(),
+		tokenLimit: newRateLimiter(o.Config.Server.ServerLimits, o.Now), drpLimit: newRateLimiter(o.Config.Server.ServerLimits, o.Now)}
 	if err := s.register(s.table()); err != nil {
 		return nil, err
 	}
@@ -236,6 +240,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 			} else {
 				var err error
 				if p, err = s.o.Auth.Verify(r.Context(), token); err != nil {
+					if rt.RateLimited {
+						// Guessing tokens counts against the address.
+						if err := s.limit(w, r, s.drpLimit, ""); err != nil {
+							fail(w, err.(*Error))
+							return
+						}
+					}
 					w.Header().Set("WWW-Authenticate", `Bearer realm="lethe", error="invalid_token"`)
 					fail(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the access token is invalid or expired; request a new one"})
 					return
@@ -243,6 +254,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}
 			if !p.Has(rt.Scope) {
 				fail(w, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("this route needs scope %s, which client %s does not hold", rt.Scope, p.ClientID)})
+				return
+			}
+		}
+		if rt.RateLimited {
+			if err := s.limit(w, r, s.drpLimit, p.ClientID); err != nil {
+				fail(w, err.(*Error))
 				return
 			}
 		}

@@ -37,7 +37,9 @@ func (tokenAuthority) CreateClient(context.Context, Principal, []string) (string
 	return "", "", ErrScopeEscalation
 }
 
-func (tokenAuthority) DeleteClient(context.Context, Principal, string) error { return store.ErrNotFound }
+func (tokenAuthority) DeleteClient(context.Context, Principal, string) error {
+	return store.ErrNotFound
+}
 
 func testServer(t testing.TB) *Server {
 	t.Helper()
@@ -56,6 +58,12 @@ policy "access" {
 // newServer serves the configuration hcl (a server block with state_dir
 // and a local storage are added) with a real store and no plugins.
 func newServer(tb testing.TB, hcl string) (*Server, *store.Bolt) {
+	tb.Helper()
+	return newServerWith(tb, hcl, nil)
+}
+
+// newServerWith is newServer with mod changing the options first.
+func newServerWith(tb testing.TB, hcl string, mod func(*Options)) (*Server, *store.Bolt) {
 	tb.Helper()
 	dir := tb.TempDir()
 	if !strings.Contains(hcl, "server {") {
@@ -82,7 +90,11 @@ func newServer(tb testing.TB, hcl string) (*Server, *store.Bolt) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := New(Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}})
+	o := Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}

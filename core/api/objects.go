@@ -79,6 +79,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, _ Principal) erro
 	if !basic {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
+	if len(id) > 256 {
+		id = id[:256] // the limiter's key; such an id is unknown anyway
+	}
+	if err := s.limit(w, r, s.tokenLimit, id); err != nil {
+		return err
+	}
 	if gt := r.PostForm.Get("grant_type"); gt != "" && gt != "client_credentials" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"})
 		return nil

@@ -15,8 +15,11 @@ type Route struct {
 	Body, Response string
 	// DRP routes also accept an authorized agent's bearer token, and answer
 	// errors with the Data Rights Protocol's error body.
-	DRP    bool
-	handle func(w http.ResponseWriter, r *http.Request, p Principal) error
+	DRP bool
+	// RateLimited routes are rate-limited per client id and remote
+	// address (server.rate_limit_*).
+	RateLimited bool
+	handle      func(w http.ResponseWriter, r *http.Request, p Principal) error
 }
 
 // table is every route of the API. A route without a scope is refused by
@@ -75,7 +78,7 @@ func (s *Server) table() []Route {
 
 		{Method: "GET", Path: "/.well-known/data-rights.json", Scope: Public, Summary: "DRP discovery: version, api_base, actions", Response: "DRPDiscovery", DRP: true, handle: s.drpDiscovery},
 		{Method: "GET", Path: v1 + "/drp/data-rights", Scope: "policy:read", Summary: "DRP discovery (authenticated)", Response: "DRPDiscovery", DRP: true, handle: s.drpDiscovery},
-		{Method: "POST", Path: v1 + "/drp/exercise", Scope: "privacy-request:create", Summary: "DRP: exercise a right for the consumer in the identity token", Body: "DRPExercise", Response: "DRPStatus", DRP: true, handle: s.drpExercise},
+		{Method: "POST", Path: v1 + "/drp/exercise", Scope: "privacy-request:create", Summary: "DRP: exercise a right for the consumer in the identity token", Body: "DRPExercise", Response: "DRPStatus", DRP: true, RateLimited: true, handle: s.drpExercise},
 		{Method: "GET", Path: v1 + "/drp/status", Scope: "privacy-request:read", Summary: "DRP: the status of a request (?request_id=)", Response: "DRPStatus", DRP: true, handle: s.drpStatus},
 		{Method: "POST", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke an open or in-progress request", Body: "DRPRevoke", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
 		{Method: "GET", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke (?request_id=&reason=), as the original documents show it", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
