@@ -98,6 +98,8 @@ type Options struct {
 	// query each node would run; nil disables PUT /privacy-request/preview.
 	Preview func(ctx context.Context, policy string, identities []string) (any, error)
 	// Metrics collects the counters /metrics serves; nil makes a new one.
+	// Its request counts by status follow the store only when the store's
+	// OnStatus hook calls Metrics.ObserveStatus.
 	Metrics *Metrics
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -126,6 +128,11 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
+	}
+	// Counted once here; the store's OnStatus hook must feed
+	// o.Metrics.ObserveStatus for the counts to follow.
+	if err := o.Metrics.InitStatusCounts(context.Background(), o.Store); err != nil {
+		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -81,7 +81,8 @@ func newServerWith(tb testing.TB, hcl string, mod func(*Options)) (*Server, *sto
 	if diags.HasErrors() {
 		tb.Fatal(diags.Error())
 	}
-	st, err := store.Open(filepath.Join(dir, "state"), store.Options{Key: make([]byte, 32)})
+	metrics := NewMetrics()
+	st, err := store.Open(filepath.Join(dir, "state"), store.Options{Key: make([]byte, 32), OnStatus: metrics.ObserveStatus})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func newServerWith(tb testing.TB, hcl string, mod func(*Options)) (*Server, *sto
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}}
+	o := Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}, Metrics: metrics}
 	if mod != nil {
 		mod(&o)
 	}

@@ -31,8 +31,8 @@ func (s *Server) table() []Route {
 		maskScope = Public
 	}
 	return []Route{
-		{Method: "GET", Path: "/health", Scope: Public, Summary: "Liveness, the store and the plugins", Response: "Health", handle: s.health},
-		{Method: "GET", Path: "/metrics", Scope: Public, Summary: "Prometheus metrics (text format)", handle: s.metrics},
+		{Method: "GET", Path: "/health", Scope: Public, Summary: "Readiness; with a token holding health:read, the store's and the plugins' states", Response: "Health", handle: s.health},
+		{Method: "GET", Path: "/metrics", Scope: MetricsScope, Summary: "Prometheus metrics (text format); also without a token on server.metrics_listen", handle: s.metrics},
 		{Method: "GET", Path: v1 + "/openapi.json", Scope: Public, Summary: "This API as an OpenAPI 3 document", handle: s.openapi},
 
 		{Method: "POST", Path: v1 + "/oauth/token", Scope: Public, Summary: "Exchange client credentials (form or HTTP Basic) for an access token", Body: "TokenForm", Response: "Token", handle: s.token},

@@ -42,6 +42,7 @@ var AllScopes = []string{
 	"privacy-request:create", "privacy-request:read", "privacy-request:review", "privacy-request:resume",
 	"storage:read", "storage:create_or_update", "storage:delete",
 	"masking:exec", "consent:read",
+	"health:read", "metrics:read",
 }
 
 // Errors of the Authority, matched with errors.Is.
