@@ -68,8 +68,8 @@ type Metrics struct {
 	mu       sync.Mutex
 	http     map[string]int64 // "route\x00code" -> count
 	created  int64
-	nodes    map[string]*histogram // phase -> node durations
-	restarts func() map[string]int // plugin -> restarts
+	nodes    map[string]*histogram  // phase -> node durations
+	restarts func() map[string]int  // plugin -> restarts
 	statuses map[store.Status]int64 // nil until InitStatusCounts
 }
 
