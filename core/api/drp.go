@@ -289,6 +289,9 @@ type ConsentPreferences struct {
 	History []ConsentRecord `json:"history"`
 }
 
+// MaxConsentHistory bounds the preferences GET /consent lists.
+const MaxConsentHistory = 100
+
 // ConsentRecord is one recorded preference.
 type ConsentRecord struct {
 	Action     string    `json:"action"`
@@ -324,6 +327,12 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request, _ Principal) er
 			}
 			a, _ := policy.NormalizeDRPAction(pol.DRPAction)
 			out.History = append(out.History, ConsentRecord{Action: a, RequestID: req.ID, RecordedAt: req.FinishedAt})
+		}
+		// The newest MaxConsentHistory preferences: the answer stays
+		// bounded however many were recorded.
+		if len(out.History) >= MaxConsentHistory {
+			out.History = out.History[:MaxConsentHistory]
+			break
 		}
 		if page*store.MaxPageSize >= total {
 			break

@@ -6,27 +6,21 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/mask"
 	"github.com/lethehq/lethe/core/store"
 )
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	page, size, err := pageParams(r.URL.Query().Get("page"), r.URL.Query().Get("size"))
-	if err != nil {
-		return err
-	}
 	cat, err := s.catalog()
 	if err != nil {
 		return err
 	}
-	all := cat.Policies()
-	items := []catalog.PolicyView{}
-	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
-		items = append(items, all[i])
+	p, err := paged(r, cat.Policies(), MaxPageSize)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, Page[catalog.PolicyView]{Items: items, Total: len(all), Page: page, Size: size})
+	writeJSON(w, http.StatusOK, p)
 	return nil
 }
 
