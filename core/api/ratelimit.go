@@ -34,20 +34,20 @@ type bucket struct {
 	last   time.Time
 }
 
-// newRateLimiter returns the limiter of the server block's settings, or
-// nil when they disable it.
-func newRateLimiter(s config.ServerLimits, now func() time.Time) *rateLimiter {
-	if s.RateLimitPerMinute <= 0 {
+// newRateLimiter returns a limiter of perMinute calls a minute on average
+// and burst at once, or nil when perMinute is 0.
+func newRateLimiter(perMinute, burst int, s config.ServerLimits, now func() time.Time) *rateLimiter {
+	if perMinute <= 0 {
 		return nil
 	}
-	burst, max := s.RateLimitBurst, s.RateLimitEntries
+	max := s.RateLimitEntries
 	if burst < 1 {
 		burst = config.DefaultRateLimitBurst
 	}
 	if max < 1 {
 		max = config.DefaultRateLimitEntries
 	}
-	return &rateLimiter{rate: float64(s.RateLimitPerMinute) / 60, burst: float64(burst), max: max, now: now,
+	return &rateLimiter{rate: float64(perMinute) / 60, burst: float64(burst), max: max, now: now,
 		lru: list.New(), keys: map[string]*list.Element{}}
 }
 

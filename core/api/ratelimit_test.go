@@ -93,7 +93,7 @@ func TestTokenRateLimit(t *testing.T) {
 // TestDRPExerciseRateLimit: DRP exercise calls are limited too, answered
 // with DRP's error body; failed authentications count against the address.
 func TestDRPExerciseRateLimit(t *testing.T) {
-	s, _ := limitedServer(t, "  rate_limit_per_minute = 60\n  rate_limit_burst = 2\n")
+	s, _ := limitedServer(t, "  drp_rate_limit_per_minute = 60\n  drp_rate_limit_burst = 2\n")
 	call := func(from, token string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", "/api/v1/drp/exercise", strings.NewReader(`{}`))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -128,7 +128,7 @@ func TestDRPExerciseRateLimit(t *testing.T) {
 // rate_limit_entries of them remembered.
 func TestRateLimiterMemoryBounded(t *testing.T) {
 	clk := &testClock{t: time.Unix(0, 0)}
-	l := newRateLimiter(config.ServerLimits{RateLimitPerMinute: 60, RateLimitBurst: 1, RateLimitEntries: 100}, clk.now)
+	l := newRateLimiter(60, 1, config.ServerLimits{RateLimitEntries: 100}, clk.now)
 	for i := range 10_000 {
 		if ok, _ := l.allow(fmt.Sprintf("addr:%d", i), fmt.Sprintf("client:%d", i)); !ok {
 			t.Fatalf("key %d: limited", i)

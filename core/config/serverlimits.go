@@ -12,6 +12,11 @@ const (
 	DefaultRateLimitPerMinute = 60
 	// DefaultRateLimitBurst is how many such calls may come at once.
 	DefaultRateLimitBurst = 20
+	// DefaultDRPRateLimitPerMinute and DefaultDRPRateLimitBurst are the same
+	// for DRP exercise calls, per agent (or API client) and address: an
+	// authorized agent relays many consumers.
+	DefaultDRPRateLimitPerMinute = 600
+	DefaultDRPRateLimitBurst     = 100
 	// DefaultRateLimitEntries bounds how many client ids and addresses the
 	// rate limiter remembers (least recently seen ones are forgotten).
 	DefaultRateLimitEntries = 10000
@@ -27,22 +32,28 @@ type ServerLimits struct {
 	// host:port (default "": /metrics only on the API, with scope
 	// metrics:read).
 	MetricsListen string
-	// RateLimitPerMinute, RateLimitBurst and RateLimitEntries configure the
-	// token bucket of the token and DRP exercise routes, per client id and
-	// per remote address. RateLimitPerMinute 0 disables the limit.
-	RateLimitPerMinute int
-	RateLimitBurst     int
-	RateLimitEntries   int
+	// RateLimitPerMinute and RateLimitBurst configure the token bucket of
+	// the token route, per client id and per remote address;
+	// DRPRateLimitPerMinute and DRPRateLimitBurst that of DRP exercise
+	// calls. A rate of 0 disables the limit. RateLimitEntries bounds how
+	// many ids and addresses each limiter remembers.
+	RateLimitPerMinute    int
+	RateLimitBurst        int
+	DRPRateLimitPerMinute int
+	DRPRateLimitBurst     int
+	RateLimitEntries      int
 	// TrustedProxies lists the networks whose X-Forwarded-For header names
 	// the remote address (default none: the connection's address is used).
 	TrustedProxies []netip.Prefix
 }
 
 // serverLimitAttrs are the server block attributes ServerLimits reads.
-var serverLimitAttrs = []string{"public_masking", "metrics_listen", "rate_limit_per_minute", "rate_limit_burst", "rate_limit_entries", "trusted_proxies"}
+var serverLimitAttrs = []string{"public_masking", "metrics_listen", "rate_limit_per_minute", "rate_limit_burst",
+	"drp_rate_limit_per_minute", "drp_rate_limit_burst", "rate_limit_entries", "trusted_proxies"}
 
 func defaultServerLimits() ServerLimits {
-	return ServerLimits{RateLimitPerMinute: DefaultRateLimitPerMinute, RateLimitBurst: DefaultRateLimitBurst, RateLimitEntries: DefaultRateLimitEntries}
+	return ServerLimits{RateLimitPerMinute: DefaultRateLimitPerMinute, RateLimitBurst: DefaultRateLimitBurst,
+		DRPRateLimitPerMinute: DefaultDRPRateLimitPerMinute, DRPRateLimitBurst: DefaultDRPRateLimitBurst, RateLimitEntries: DefaultRateLimitEntries}
 }
 
 // serverLimits reads ServerLimits from a server block's body.
@@ -63,6 +74,12 @@ func serverLimits(bd *body) ServerLimits {
 	}
 	if v, ok := bd.integer("rate_limit_burst", 1, 1_000_000); ok {
 		s.RateLimitBurst = v
+	}
+	if v, ok := bd.integer("drp_rate_limit_per_minute", 0, 1_000_000); ok {
+		s.DRPRateLimitPerMinute = v
+	}
+	if v, ok := bd.integer("drp_rate_limit_burst", 1, 1_000_000); ok {
+		s.DRPRateLimitBurst = v
 	}
 	if v, ok := bd.integer("rate_limit_entries", 100, 10_000_000); ok {
 		s.RateLimitEntries = v

@@ -15,7 +15,8 @@ func TestServerLimits(t *testing.T) {
 		t.Fatal(diags.Error())
 	}
 	if got, want := cfg.Server.ServerLimits, defaultServerLimits(); got.PublicMasking || got.MetricsListen != "" ||
-		got.RateLimitPerMinute != want.RateLimitPerMinute || got.RateLimitBurst != want.RateLimitBurst || got.RateLimitEntries != want.RateLimitEntries {
+		got.RateLimitPerMinute != want.RateLimitPerMinute || got.RateLimitBurst != want.RateLimitBurst || got.RateLimitEntries != want.RateLimitEntries ||
+		got.DRPRateLimitPerMinute != DefaultDRPRateLimitPerMinute || got.DRPRateLimitBurst != DefaultDRPRateLimitBurst {
 		t.Errorf("defaults %+v", got)
 	}
 	_, cfg, diags = loadAll(t, map[string]string{"main.hcl": "auth {\n}\n"}, nil)
@@ -27,6 +28,8 @@ func TestServerLimits(t *testing.T) {
   metrics_listen        = "127.0.0.1:9090"
   rate_limit_per_minute = 0
   rate_limit_burst      = 5
+  drp_rate_limit_per_minute = 7
+  drp_rate_limit_burst  = 8
   rate_limit_entries    = 500
   trusted_proxies       = ["10.0.0.0/8", "192.168.1.7"]
 }
@@ -35,7 +38,7 @@ func TestServerLimits(t *testing.T) {
 		t.Fatal(diags.Error())
 	}
 	s := cfg.Server.ServerLimits
-	if !s.PublicMasking || s.MetricsListen != "127.0.0.1:9090" || s.RateLimitPerMinute != 0 || s.RateLimitBurst != 5 || s.RateLimitEntries != 500 ||
+	if !s.PublicMasking || s.MetricsListen != "127.0.0.1:9090" || s.RateLimitPerMinute != 0 || s.RateLimitBurst != 5 || s.RateLimitEntries != 500 || s.DRPRateLimitPerMinute != 7 || s.DRPRateLimitBurst != 8 ||
 		len(s.TrustedProxies) != 2 || s.TrustedProxies[1] != netip.MustParsePrefix("192.168.1.7/32") {
 		t.Errorf("set: %+v", s)
 	}
