@@ -138,8 +138,8 @@ func New(o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, mux: http.NewServeMux(),
-		tokenLimit: newRateLimiter(o.Config.Server.RateLimitPerMinute, o.Config.Server.RateLimitBurst, o.Config.Server.ServerLimits, o.Now),
-		drpLimit:   newRateLimiter(o.Config.Server.DRPRateLimitPerMinute, o.Config.Server.DRPRateLimitBurst, o.Config.Server.ServerLimits, o.Now)}
+		tokenLimit: newRateLimiter(o.Config.Server.RateLimitPerMinute, o.Config.Server.RateLimitBurst, o.Config.Server.RateLimitEntries, o.Now),
+		drpLimit:   newRateLimiter(o.Config.Server.DRPRateLimitPerMinute, o.Config.Server.DRPRateLimitBurst, o.Config.Server.RateLimitEntries, o.Now)}
 	if err := s.register(s.table()); err != nil {
 		return nil, err
 	}

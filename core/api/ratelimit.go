@@ -35,12 +35,12 @@ type bucket struct {
 }
 
 // newRateLimiter returns a limiter of perMinute calls a minute on average
-// and burst at once, or nil when perMinute is 0.
-func newRateLimiter(perMinute, burst int, s config.ServerLimits, now func() time.Time) *rateLimiter {
+// and burst at once that remembers at most max keys, or nil when
+// perMinute is 0.
+func newRateLimiter(perMinute, burst, max int, now func() time.Time) *rateLimiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	max := s.RateLimitEntries
 	if burst < 1 {
 		burst = config.DefaultRateLimitBurst
 	}

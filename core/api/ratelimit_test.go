@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/lethehq/lethe/core/config"
 )
 
 type testClock struct {
@@ -128,7 +126,7 @@ func TestDRPExerciseRateLimit(t *testing.T) {
 // rate_limit_entries of them remembered.
 func TestRateLimiterMemoryBounded(t *testing.T) {
 	clk := &testClock{t: time.Unix(0, 0)}
-	l := newRateLimiter(60, 1, config.ServerLimits{RateLimitEntries: 100}, clk.now)
+	l := newRateLimiter(60, 1, 100, clk.now)
 	for i := range 10_000 {
 		if ok, _ := l.allow(fmt.Sprintf("addr:%d", i), fmt.Sprintf("client:%d", i)); !ok {
 			t.Fatalf("key %d: limited", i)
