@@ -86,3 +86,16 @@ func TestRequestListBounds(t *testing.T) {
 		t.Errorf("log page 2: %d, total %d, %d items, %v", rec.Code, log.Total, len(log.Items), err)
 	}
 }
+
+// TestPolicyKeysBounded: error messages name at most 20 policies.
+func TestPolicyKeysBounded(t *testing.T) {
+	var hcl strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&hcl, "policy \"p%02d\" {\n  rule \"r\" {\n    action  = \"access\"\n    targets = [\"user\"]\n    storage = \"local\"\n  }\n}\n", i)
+	}
+	s, _ := newServer(t, hcl.String())
+	got := policyKeys(s.cfg())
+	if !strings.Contains(got, "p19") || strings.Contains(got, "p20") || !strings.Contains(got, "and 10 more") {
+		t.Errorf("policyKeys = %s", got)
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -38,15 +39,23 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, _ Principal) 
 	return nil
 }
 
+// maxNamedPolicies bounds the policy names an error message lists (a bulk
+// call may repeat it 50 times).
+const maxNamedPolicies = 20
+
 func policyKeys(cfg *config.Config) string {
 	if len(cfg.Policies) == 0 {
 		return "none"
 	}
-	names := make([]string, len(cfg.Policies))
-	for i, p := range cfg.Policies {
-		names[i] = p.Name
+	names := make([]string, 0, min(len(cfg.Policies), maxNamedPolicies))
+	for _, p := range cfg.Policies[:min(len(cfg.Policies), maxNamedPolicies)] {
+		names = append(names, p.Name)
 	}
-	return strings.Join(names, ", ")
+	out := strings.Join(names, ", ")
+	if n := len(cfg.Policies) - len(names); n > 0 {
+		out += fmt.Sprintf(" and %d more (GET /api/v1/policy lists them)", n)
+	}
+	return out
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
