@@ -28,7 +28,7 @@ func get(s http.Handler, path, token, host string) *httptest.ResponseRecorder {
 // TestHealthSaysLittleWithoutScope: /health without a token (or with one
 // lacking health:read) says only whether the daemon is ready.
 func TestHealthSaysLittleWithoutScope(t *testing.T) {
-	s, _ := newServerWith(t, "", func(o *Options) {
+	s, st := newServerWith(t, "", func(o *Options) {
 		o.Health = func(context.Context) map[string]string {
 			return map[string]string{"connector-postgres": "failed: dial tcp 10.0.0.5:5432: connection refused"}
 		}
@@ -43,6 +43,16 @@ func TestHealthSaysLittleWithoutScope(t *testing.T) {
 	var h Health
 	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil || rec.Code != 200 || h.Status != "degraded" || h.Store != "ok" || len(h.Plugins) != 1 {
 		t.Errorf("with health:read: %d %s", rec.Code, rec.Body)
+	}
+	// Not ready: 503, and still no detail without the scope.
+	st.Close()
+	rec = get(s, "/health", "", "")
+	if rec.Code != http.StatusServiceUnavailable || strings.TrimSpace(rec.Body.String()) != `{"status":"unavailable"}` {
+		t.Errorf("store closed, no token: %d %s", rec.Code, rec.Body)
+	}
+	rec = get(s, "/health", "token:health:read", "")
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"store":"unavailable`) {
+		t.Errorf("store closed, health:read: %d %s", rec.Code, rec.Body)
 	}
 }
 
