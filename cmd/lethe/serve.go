@@ -113,7 +113,10 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	if err != nil {
 		return err
 	}
-	bolt, err := store.Open(cfg.Server.StateDir, store.Options{Key: key, LockTimeout: time.Second})
+	// The requests by status /metrics serves are counted once at start and
+	// then follow every change of status, so a scrape never scans the store.
+	metrics := api.NewMetrics()
+	bolt, err := store.Open(cfg.Server.StateDir, store.Options{Key: key, LockTimeout: time.Second, OnStatus: metrics.ObserveStatus})
 	if err != nil {
 		return err
 	}
@@ -132,7 +135,6 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	}
 	defer host.Close(context.Background())
 
-	metrics := api.NewMetrics()
 	metrics.SetPluginRestarts(func() map[string]int {
 		out := map[string]int{}
 		for _, s := range host.Statuses() {
@@ -186,8 +188,18 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
+	var metricsLn net.Listener
+	if cfg.Server.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.Server.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on server.metrics_listen %s: %w", cfg.Server.MetricsListen, err)
+		}
+	}
 	if err := runner.Start(ctx); err != nil {
 		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return err
 	}
 	hs := &http.Server{
@@ -196,8 +208,18 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 		ErrorLog: logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 	fmt.Fprintf(stdout, "lethe serve: listening on http://%s\n", ln.Addr())
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- hs.Serve(ln) }()
+	var ms *http.Server
+	if metricsLn != nil {
+		// /metrics alone, without a token: this address is meant to be
+		// reachable by the scraper only.
+		ms = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10,
+			ErrorLog: logger.Named("metrics").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
+		fmt.Fprintf(stdout, "lethe serve: metrics on http://%s/metrics\n", metricsLn.Addr())
+		go func() { served <- ms.Serve(metricsLn) }()
+	}
 	select {
 	case err := <-served:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -210,6 +232,9 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	herr := hs.Shutdown(sctx)
+	if ms != nil {
+		herr = errors.Join(herr, ms.Shutdown(sctx))
+	}
 	rerr := runner.Stop(sctx)
 	fmt.Fprintln(stdout, "lethe serve: stopped")
 	return errors.Join(herr, rerr)
@@ -259,8 +284,12 @@ func (x authAdapter) CreateClient(ctx context.Context, creator api.Principal, sc
 	return id, secret, err
 }
 
-func (x authAdapter) DeleteClient(ctx context.Context, id string) error {
-	return x.a.DeleteClient(ctx, id)
+func (x authAdapter) DeleteClient(ctx context.Context, deleter api.Principal, id string) error {
+	err := x.a.DeleteClient(ctx, &auth.Claims{ClientID: deleter.ClientID, Scopes: deleter.Scopes}, id)
+	if errors.Is(err, auth.ErrScopeEscalation) {
+		return fmt.Errorf("%w: %v", api.ErrScopeEscalation, err)
+	}
+	return err
 }
 
 // previewer plans a request and asks each node's connector for its query.

@@ -58,8 +58,9 @@ type Authority interface {
 	// CreateClient creates a client whose scopes are a subset of the
 	// creator's (else ErrScopeEscalation; an unknown scope is ErrUnknownScope).
 	CreateClient(ctx context.Context, creator Principal, scopes []string) (id, secret string, err error)
-	// DeleteClient deletes a created client (store.ErrNotFound when absent).
-	DeleteClient(ctx context.Context, id string) error
+	// DeleteClient deletes a created client whose scopes are a subset of
+	// the deleter's (else ErrScopeEscalation; store.ErrNotFound when absent).
+	DeleteClient(ctx context.Context, deleter Principal, id string) error
 }
 
 // Errors an Authority returns, matched with errors.Is.
@@ -97,6 +98,8 @@ type Options struct {
 	// query each node would run; nil disables PUT /privacy-request/preview.
 	Preview func(ctx context.Context, policy string, identities []string) (any, error)
 	// Metrics collects the counters /metrics serves; nil makes a new one.
+	// Its request counts by status follow the store only when the store's
+	// OnStatus hook calls Metrics.ObserveStatus.
 	Metrics *Metrics
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -109,6 +112,9 @@ type Server struct {
 	o      Options
 	mux    *http.ServeMux
 	routes []Route
+	// tokenLimit and drpLimit rate-limit the token route and the
+	// rate-limited DRP routes per client id and remote address (nil: off).
+	tokenLimit, drpLimit *rateLimiter
 }
 
 // New builds the API's handler from the route table.
@@ -123,10 +129,17 @@ func New(o Options) (*Server, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
+	// Counted once here; the store's OnStatus hook must feed
+	// o.Metrics.ObserveStatus for the counts to follow.
+	if err := o.Metrics.InitStatusCounts(context.Background(), o.Store); err != nil {
+		return nil, err
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	s := &Server{o: o, mux: http.NewServeMux(),
+		tokenLimit: newRateLimiter(o.Config.Server.RateLimitPerMinute, o.Config.Server.RateLimitBurst, o.Config.Server.RateLimitEntries, o.Now),
+		drpLimit:   newRateLimiter(o.Config.Server.DRPRateLimitPerMinute, o.Config.Server.DRPRateLimitBurst, o.Config.Server.RateLimitEntries, o.Now)}
 	if err := s.register(s.table()); err != nil {
 		return nil, err
 	}
@@ -235,6 +248,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 			} else {
 				var err error
 				if p, err = s.o.Auth.Verify(r.Context(), token); err != nil {
+					if rt.RateLimited {
+						// Guessing tokens counts against the address.
+						if err := s.limit(w, r, s.drpLimit, ""); err != nil {
+							fail(w, err.(*Error))
+							return
+						}
+					}
 					w.Header().Set("WWW-Authenticate", `Bearer realm="lethe", error="invalid_token"`)
 					fail(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the access token is invalid or expired; request a new one"})
 					return
@@ -242,6 +262,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}
 			if !p.Has(rt.Scope) {
 				fail(w, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("this route needs scope %s, which client %s does not hold", rt.Scope, p.ClientID)})
+				return
+			}
+		}
+		if rt.RateLimited {
+			if err := s.limit(w, r, s.drpLimit, p.ClientID); err != nil {
+				fail(w, err.(*Error))
 				return
 			}
 		}

@@ -37,9 +37,11 @@ func (tokenAuthority) CreateClient(context.Context, Principal, []string) (string
 	return "", "", ErrScopeEscalation
 }
 
-func (tokenAuthority) DeleteClient(context.Context, string) error { return store.ErrNotFound }
+func (tokenAuthority) DeleteClient(context.Context, Principal, string) error {
+	return store.ErrNotFound
+}
 
-func testServer(t *testing.T) *Server {
+func testServer(t testing.TB) *Server {
 	t.Helper()
 	s, _ := newServer(t, `
 policy "access" {
@@ -57,6 +59,12 @@ policy "access" {
 // and a local storage are added) with a real store and no plugins.
 func newServer(tb testing.TB, hcl string) (*Server, *store.Bolt) {
 	tb.Helper()
+	return newServerWith(tb, hcl, nil)
+}
+
+// newServerWith is newServer with mod changing the options first.
+func newServerWith(tb testing.TB, hcl string, mod func(*Options)) (*Server, *store.Bolt) {
+	tb.Helper()
 	dir := tb.TempDir()
 	if !strings.Contains(hcl, "server {") {
 		hcl = "server {\n}\n" + hcl
@@ -73,7 +81,8 @@ func newServer(tb testing.TB, hcl string) (*Server, *store.Bolt) {
 	if diags.HasErrors() {
 		tb.Fatal(diags.Error())
 	}
-	st, err := store.Open(filepath.Join(dir, "state"), store.Options{Key: make([]byte, 32)})
+	metrics := NewMetrics()
+	st, err := store.Open(filepath.Join(dir, "state"), store.Options{Key: make([]byte, 32), OnStatus: metrics.ObserveStatus})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -82,7 +91,11 @@ func newServer(tb testing.TB, hcl string) (*Server, *store.Bolt) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := New(Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}})
+	o := Options{Config: cfg, Store: st, Engine: eng, Runner: NewRunner(eng, st, 1, nil), Auth: tokenAuthority{}, Metrics: metrics}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -164,9 +164,27 @@ func (s *Server) answer(w http.ResponseWriter, fn func(*catalog.Catalog) (any, e
 	return nil
 }
 
-// page is a whole list as one page.
-func page[V any](all []V) Page[V] {
-	return Page[V]{Items: all, Total: len(all), Page: 1, Size: len(all)}
+// MaxDatasetPageSize bounds pages of datasets, which are large objects.
+const MaxDatasetPageSize = 10
+
+// paged returns the page of all that the page and size query parameters
+// name (size at most max); other query parameters are refused.
+func paged[V any](r *http.Request, all []V, max int) (Page[V], error) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "page" && k != "size" {
+			return Page[V]{}, badRequest("unknown query parameter %q", k)
+		}
+	}
+	page, size, err := pageParamsMax(q.Get("page"), q.Get("size"), max)
+	if err != nil {
+		return Page[V]{}, err
+	}
+	items := []V{}
+	if from := (page - 1) * size; from < len(all) {
+		items = all[from:min(len(all), from+size)]
+	}
+	return Page[V]{Items: items, Total: len(all), Page: page, Size: size}, nil
 }
 
 // putSecret reads a secret body and ?verify=, and hands them to put.
@@ -182,7 +200,7 @@ func (s *Server) putSecret(w http.ResponseWriter, r *http.Request,
 // ----- storage -----
 
 func (s *Server) listStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return page(cat.Storages(r.Context())), nil })
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return paged(r, cat.Storages(r.Context()), MaxPageSize) })
 }
 
 func (s *Server) getStorage(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -272,7 +290,7 @@ func (s *Server) putStorageSecret(w http.ResponseWriter, r *http.Request, _ Prin
 // ----- connections and datasets -----
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return page(cat.Connections(r.Context())), nil })
+	return s.answer(w, func(cat *catalog.Catalog) (any, error) { return paged(r, cat.Connections(r.Context()), MaxPageSize) })
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, _ Principal) error {
@@ -305,7 +323,10 @@ func (s *Server) testConnection(w http.ResponseWriter, r *http.Request, _ Princi
 func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	return s.answer(w, func(cat *catalog.Catalog) (any, error) {
 		all, err := cat.Datasets(r.PathValue("key"))
-		return page(all), err
+		if err != nil {
+			return nil, err
+		}
+		return paged(r, all, MaxDatasetPageSize)
 	})
 }
 

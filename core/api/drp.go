@@ -61,14 +61,15 @@ type DRPDiscovery struct {
 	UserRelationships []string `json:"user_relationships"`
 }
 
-func (s *Server) drpDiscovery(w http.ResponseWriter, r *http.Request, _ Principal) error {
+// drpRelativeBase is discovery's api_base when drp.api_base is not set: a
+// path relative to the discovery document's host. It is never built from
+// the Host header, which the caller chooses.
+const drpRelativeBase = "/api/v1/drp"
+
+func (s *Server) drpDiscovery(w http.ResponseWriter, _ *http.Request, _ Principal) error {
 	base := s.o.Config.DRP.APIBase
 	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host + "/api/v1/drp"
+		base = drpRelativeBase
 	}
 	doc := DRPDiscovery{Version: drp.Version, APIBase: base, Actions: []string{}, UserRelationships: []string{}}
 	for _, p := range s.cfg().Policies {
@@ -288,6 +289,9 @@ type ConsentPreferences struct {
 	History []ConsentRecord `json:"history"`
 }
 
+// MaxConsentHistory bounds the preferences GET /consent lists.
+const MaxConsentHistory = 100
+
 // ConsentRecord is one recorded preference.
 type ConsentRecord struct {
 	Action     string    `json:"action"`
@@ -323,6 +327,12 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request, _ Principal) er
 			}
 			a, _ := policy.NormalizeDRPAction(pol.DRPAction)
 			out.History = append(out.History, ConsentRecord{Action: a, RequestID: req.ID, RecordedAt: req.FinishedAt})
+		}
+		// The newest MaxConsentHistory preferences: the answer stays
+		// bounded however many were recorded.
+		if len(out.History) >= MaxConsentHistory {
+			out.History = out.History[:MaxConsentHistory]
+			break
 		}
 		if page*store.MaxPageSize >= total {
 			break

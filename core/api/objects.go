@@ -2,31 +2,26 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 
-	"github.com/lethehq/lethe/core/catalog"
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/mask"
 	"github.com/lethehq/lethe/core/store"
 )
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	page, size, err := pageParams(r.URL.Query().Get("page"), r.URL.Query().Get("size"))
-	if err != nil {
-		return err
-	}
 	cat, err := s.catalog()
 	if err != nil {
 		return err
 	}
-	all := cat.Policies()
-	items := []catalog.PolicyView{}
-	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
-		items = append(items, all[i])
+	p, err := paged(r, cat.Policies(), MaxPageSize)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, Page[catalog.PolicyView]{Items: items, Total: len(all), Page: page, Size: size})
+	writeJSON(w, http.StatusOK, p)
 	return nil
 }
 
@@ -44,15 +39,23 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, _ Principal) 
 	return nil
 }
 
+// maxNamedPolicies bounds the policy names an error message lists (a bulk
+// call may repeat it 50 times).
+const maxNamedPolicies = 20
+
 func policyKeys(cfg *config.Config) string {
 	if len(cfg.Policies) == 0 {
 		return "none"
 	}
-	names := make([]string, len(cfg.Policies))
-	for i, p := range cfg.Policies {
-		names[i] = p.Name
+	names := make([]string, 0, min(len(cfg.Policies), maxNamedPolicies))
+	for _, p := range cfg.Policies[:min(len(cfg.Policies), maxNamedPolicies)] {
+		names = append(names, p.Name)
 	}
-	return strings.Join(names, ", ")
+	out := strings.Join(names, ", ")
+	if n := len(cfg.Policies) - len(names); n > 0 {
+		out += fmt.Sprintf(" and %d more (GET /api/v1/policy lists them)", n)
+	}
+	return out
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
@@ -78,6 +81,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, _ Principal) erro
 	id, secret, basic := r.BasicAuth()
 	if !basic {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if len(id) > 256 {
+		id = id[:256] // the limiter's key; such an id is unknown anyway
+	}
+	if err := s.limit(w, r, s.tokenLimit, id); err != nil {
+		return err
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "" && gt != "client_credentials" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"})
@@ -134,98 +143,18 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, p Principa
 
 func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request, p Principal) error {
 	id := r.PathValue("id")
-	err := s.o.Auth.DeleteClient(r.Context(), id)
+	err := s.o.Auth.DeleteClient(r.Context(), p, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("no client %q", id)
+	}
+	if errors.Is(err, ErrScopeEscalation) {
+		return &Error{Status: http.StatusForbidden, Code: "scope_escalation", Message: err.Error()}
 	}
 	if err != nil {
 		return badRequest("%v", err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// MaskBody is the body of PUT /masking/mask.
-type MaskBody struct {
-	Values          []string     `json:"values"`
-	MaskingStrategy MaskStrategy `json:"masking_strategy"`
-}
-
-// MaskStrategy names a strategy and its configuration, as the reference.
-type MaskStrategy struct {
-	Strategy      string         `json:"strategy"`
-	Configuration map[string]any `json:"configuration,omitempty"`
-}
-
-// MaskResult is the answer of PUT /masking/mask.
-type MaskResult struct {
-	Plain        []string  `json:"plain"`
-	MaskedValues []*string `json:"masked_values"`
-}
-
-func (s *Server) mask(w http.ResponseWriter, r *http.Request, _ Principal) error {
-	var body MaskBody
-	if err := decode(r, &body); err != nil {
-		return err
-	}
-	if len(body.Values) > 1000 {
-		return badRequest("%d values; mask at most 1000 per call", len(body.Values))
-	}
-	spec, err := maskSpec(body.MaskingStrategy)
-	if err != nil {
-		return err
-	}
-	out, err := mask.MaskValues(body.Values, mask.Chain{spec})
-	if err != nil {
-		return badRequest("%v", err)
-	}
-	writeJSON(w, http.StatusOK, MaskResult{Plain: body.Values, MaskedValues: out})
-	return nil
-}
-
-func maskSpec(ms MaskStrategy) (mask.Spec, error) {
-	spec := mask.Spec{Strategy: ms.Strategy}
-	for k, v := range ms.Configuration {
-		switch k {
-		case "rewrite_value":
-			s, ok := v.(string)
-			if !ok {
-				return spec, badRequest("masking_strategy.configuration.rewrite_value must be a string")
-			}
-			spec.RewriteValue = s
-		case "length":
-			n, ok := v.(float64)
-			if !ok || n != float64(int(n)) {
-				return spec, badRequest("masking_strategy.configuration.length must be a whole number")
-			}
-			spec.Length = int(n)
-		case "algorithm":
-			s, ok := v.(string)
-			if !ok {
-				return spec, badRequest("masking_strategy.configuration.algorithm must be a string")
-			}
-			spec.Algorithm = strings.ReplaceAll(strings.ToUpper(s), "-", "")
-		case "mode":
-			s, ok := v.(string)
-			if !ok {
-				return spec, badRequest("masking_strategy.configuration.mode must be a string")
-			}
-			spec.Mode = s
-		case "format_preservation":
-			m, ok := v.(map[string]any)
-			suffix, ok2 := m["suffix"].(string)
-			if !ok || !ok2 || len(m) != 1 {
-				return spec, badRequest(`masking_strategy.configuration.format_preservation must be {"suffix": "..."}`)
-			}
-			spec.FormatSuffix = suffix
-		default:
-			return spec, badRequest("unknown masking configuration %q", k)
-		}
-	}
-	if err := spec.Validate(); err != nil {
-		return spec, badRequest("%v", err)
-	}
-	return spec, nil
 }
 
 func (s *Server) strategies(w http.ResponseWriter, _ *http.Request, _ Principal) error {

@@ -13,50 +13,104 @@ import (
 	"github.com/lethehq/lethe/core/store"
 )
 
-// Health is the answer of /health.
+// Health is the answer of /health. Without a token holding health:read it
+// holds only Status: "ok" when the daemon is ready (its store answers),
+// else "unavailable" with 503.
 type Health struct {
-	Status  string            `json:"status"` // ok or degraded
-	Store   string            `json:"store"`
+	Status  string            `json:"status"` // ok, degraded or unavailable
+	Store   string            `json:"store,omitempty"`
 	Plugins map[string]string `json:"plugins,omitempty"`
 }
+
+// HealthScope is the scope that shows /health's details.
+const HealthScope = "health:read"
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	h := Health{Status: "ok", Store: "ok"}
+	ready, storeState := true, "ok"
 	if p, ok := s.o.Store.(interface{ Ping(context.Context) error }); ok {
 		if err := p.Ping(ctx); err != nil {
-			h.Status, h.Store = "degraded", "unavailable: "+err.Error()
+			ready, storeState = false, "unavailable: "+err.Error()
 		}
 	}
-	if s.o.Health != nil {
-		h.Plugins = s.o.Health(ctx)
-		for _, st := range h.Plugins {
-			if st != "ok" {
-				h.Status = "degraded"
+	code, h := http.StatusOK, Health{Status: "ok"}
+	if !ready {
+		code, h.Status = http.StatusServiceUnavailable, "unavailable"
+	}
+	// Details only for a token with health:read; any other caller (no
+	// token, a bad one, one without the scope) learns readiness alone.
+	if token, ok := bearer(r); ok {
+		if p, err := s.o.Auth.Verify(ctx, token); err == nil && p.Has(HealthScope) {
+			h.Store = storeState
+			if s.o.Health != nil {
+				h.Plugins = s.o.Health(ctx)
+				for _, st := range h.Plugins {
+					if st != "ok" && h.Status == "ok" {
+						h.Status = "degraded"
+					}
+				}
 			}
 		}
-	}
-	code := http.StatusOK
-	if h.Store != "ok" {
-		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, h)
 	return nil
 }
 
-// Metrics collects what /metrics serves.
+// MetricsScope is the scope /metrics needs on the API's listener.
+const MetricsScope = "metrics:read"
+
+// Metrics collects what /metrics serves. A scrape reads only memory: the
+// requests by status are counted once at start (InitStatusCounts) and then
+// kept up to date by ObserveStatus, which the store calls on every change
+// of status (store.Options.OnStatus).
 type Metrics struct {
 	mu       sync.Mutex
 	http     map[string]int64 // "route\x00code" -> count
 	created  int64
-	nodes    map[string]*histogram // phase -> node durations
-	restarts func() map[string]int // plugin -> restarts
+	nodes    map[string]*histogram  // phase -> node durations
+	restarts func() map[string]int  // plugin -> restarts
+	statuses map[store.Status]int64 // nil until InitStatusCounts
 }
 
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
 	return &Metrics{http: map[string]int64{}, nodes: map[string]*histogram{}}
+}
+
+// InitStatusCounts counts the stored requests by status, once (later calls
+// do nothing). Changes reported to ObserveStatus before it are ignored:
+// the count includes them.
+func (m *Metrics) InitStatusCounts(ctx context.Context, st store.Store) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.statuses != nil {
+		return nil
+	}
+	counts := make(map[store.Status]int64, len(store.AllStatuses))
+	for _, status := range store.AllStatuses {
+		_, total, err := st.List(ctx, store.Filter{Statuses: []store.Status{status}, Size: 1})
+		if err != nil {
+			return fmt.Errorf("count requests by status: %w", err)
+		}
+		counts[status] = int64(total)
+	}
+	m.statuses = counts
+	return nil
+}
+
+// ObserveStatus records that a request moved from one status to another
+// (from is "" for a new request).
+func (m *Metrics) ObserveStatus(from, to store.Status) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.statuses == nil || from == to {
+		return
+	}
+	if from != "" && m.statuses[from] > 0 {
+		m.statuses[from]--
+	}
+	m.statuses[to]++
 }
 
 // SetPluginRestarts sets the source of the plugin restart counts.
@@ -110,18 +164,26 @@ func (h *histogram) observe(v float64) {
 	h.n++
 }
 
+// MetricsHandler serves /metrics without a token, for its own listener
+// (server.metrics_listen).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.metrics(w, r, Principal{}); err != nil {
+			writeError(w, errInternal)
+		}
+	})
+	return mux
+}
+
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	var b strings.Builder
 	b.WriteString("# HELP lethe_privacy_requests Privacy requests by status.\n# TYPE lethe_privacy_requests gauge\n")
-	for _, st := range store.AllStatuses {
-		_, total, err := s.o.Store.List(r.Context(), store.Filter{Statuses: []store.Status{st}, Size: 1})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "lethe_privacy_requests{status=%q} %d\n", st, total)
-	}
 	m := s.o.Metrics
 	m.mu.Lock()
+	for _, st := range store.AllStatuses {
+		fmt.Fprintf(&b, "lethe_privacy_requests{status=%q} %d\n", st, m.statuses[st])
+	}
 	fmt.Fprintf(&b, "# HELP lethe_privacy_requests_created_total Privacy requests created through the API since start.\n# TYPE lethe_privacy_requests_created_total counter\nlethe_privacy_requests_created_total %d\n", m.created)
 	b.WriteString("# HELP lethe_http_requests_total HTTP requests by route and status code.\n# TYPE lethe_http_requests_total counter\n")
 	keys := make([]string, 0, len(m.http))

@@ -228,6 +228,9 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, _ Principa
 		return err
 	}
 	verbose := q.Get("verbose") == "true"
+	if verbose && size > MaxVerbosePageSize {
+		return badRequest("size must be at most %d with verbose=true (each request carries up to %d events)", MaxVerbosePageSize, MaxVerboseEvents)
+	}
 	if id := q.Get("request_id"); id != "" {
 		req, err := s.o.Store.Get(r.Context(), id)
 		items := []PrivacyRequest{}
@@ -279,12 +282,20 @@ func (s *Server) withEvents(r *http.Request, v PrivacyRequest, verbose bool) Pri
 	if !verbose {
 		return v
 	}
-	evs, err := s.o.Store.Events(r.Context(), v.ID, 0, store.MaxPageSize)
+	evs, err := s.o.Store.Events(r.Context(), v.ID, 0, MaxVerboseEvents)
 	if err == nil {
 		v.Events = eventViews(evs)
 	}
 	return v
 }
+
+// Bounds of verbose lists: the first MaxVerboseEvents events of each
+// request (GET /privacy-request/{id}/log pages through all of them), at
+// most MaxVerbosePageSize requests a page.
+const (
+	MaxVerboseEvents   = 50
+	MaxVerbosePageSize = 20
+)
 
 func eventViews(evs []store.Event) []EventView {
 	out := make([]EventView, 0, len(evs))
@@ -296,18 +307,27 @@ func eventViews(evs []store.Event) []EventView {
 }
 
 func pageParams(pageStr, sizeStr string) (int, int, error) {
-	page, size := 1, store.DefaultPageSize
+	return pageParamsMax(pageStr, sizeStr, MaxPageSize)
+}
+
+// MaxPage bounds page numbers, so that offsets cannot overflow.
+const MaxPage = 1_000_000
+
+// pageParamsMax reads page (1 to MaxPage, default 1) and size (1 to max,
+// default store.DefaultPageSize or max when smaller).
+func pageParamsMax(pageStr, sizeStr string, max int) (int, int, error) {
+	page, size := 1, min(store.DefaultPageSize, max)
 	if pageStr != "" {
 		n, err := strconv.Atoi(pageStr)
-		if err != nil || n < 1 {
-			return 0, 0, badRequest("page must be a whole number from 1")
+		if err != nil || n < 1 || n > MaxPage {
+			return 0, 0, badRequest("page must be a whole number from 1 to %d", MaxPage)
 		}
 		page = n
 	}
 	if sizeStr != "" {
 		n, err := strconv.Atoi(sizeStr)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return 0, 0, badRequest("size must be a whole number from 1 to %d", MaxPageSize)
+		if err != nil || n < 1 || n > max {
+			return 0, 0, badRequest("size must be a whole number from 1 to %d", max)
 		}
 		size = n
 	}
@@ -369,13 +389,30 @@ func (s *Server) requestLog(w http.ResponseWriter, r *http.Request, _ Principal)
 	if err != nil {
 		return err
 	}
-	all, err := s.o.Store.Events(r.Context(), req.ID, 0, 0)
-	total := len(all)
+	total, err := s.countEvents(r, req.ID)
 	if err != nil {
-		total = -1
+		return err
 	}
 	writeJSON(w, http.StatusOK, Page[EventView]{Items: eventViews(evs), Total: total, Page: page, Size: size})
 	return nil
+}
+
+// countEvents counts a request's events a bounded chunk at a time.
+func (s *Server) countEvents(r *http.Request, id string) (int, error) {
+	const chunk = 1000
+	var after uint64
+	total := 0
+	for {
+		evs, err := s.o.Store.Events(r.Context(), id, after, chunk)
+		if err != nil {
+			return 0, err
+		}
+		total += len(evs)
+		if len(evs) < chunk {
+			return total, nil
+		}
+		after = evs[len(evs)-1].Seq
+	}
 }
 
 // ReviewBody is the body of approve and deny.

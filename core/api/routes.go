@@ -15,17 +15,24 @@ type Route struct {
 	Body, Response string
 	// DRP routes also accept an authorized agent's bearer token, and answer
 	// errors with the Data Rights Protocol's error body.
-	DRP    bool
-	handle func(w http.ResponseWriter, r *http.Request, p Principal) error
+	DRP bool
+	// RateLimited routes are rate-limited per client id and remote
+	// address (server.rate_limit_*).
+	RateLimited bool
+	handle      func(w http.ResponseWriter, r *http.Request, p Principal) error
 }
 
 // table is every route of the API. A route without a scope is refused by
 // New; the OpenAPI document is made from this table.
 func (s *Server) table() []Route {
 	const v1 = "/api/v1"
+	maskScope := "masking:exec"
+	if s.o.Config.Server.PublicMasking {
+		maskScope = Public
+	}
 	return []Route{
-		{Method: "GET", Path: "/health", Scope: Public, Summary: "Liveness, the store and the plugins", Response: "Health", handle: s.health},
-		{Method: "GET", Path: "/metrics", Scope: Public, Summary: "Prometheus metrics (text format)", handle: s.metrics},
+		{Method: "GET", Path: "/health", Scope: Public, Summary: "Readiness; with a token holding health:read, the store's and the plugins' states", Response: "Health", handle: s.health},
+		{Method: "GET", Path: "/metrics", Scope: MetricsScope, Summary: "Prometheus metrics (text format); also without a token on server.metrics_listen", handle: s.metrics},
 		{Method: "GET", Path: v1 + "/openapi.json", Scope: Public, Summary: "This API as an OpenAPI 3 document", handle: s.openapi},
 
 		{Method: "POST", Path: v1 + "/oauth/token", Scope: Public, Summary: "Exchange client credentials (form or HTTP Basic) for an access token", Body: "TokenForm", Response: "Token", handle: s.token},
@@ -71,13 +78,13 @@ func (s *Server) table() []Route {
 
 		{Method: "GET", Path: "/.well-known/data-rights.json", Scope: Public, Summary: "DRP discovery: version, api_base, actions", Response: "DRPDiscovery", DRP: true, handle: s.drpDiscovery},
 		{Method: "GET", Path: v1 + "/drp/data-rights", Scope: "policy:read", Summary: "DRP discovery (authenticated)", Response: "DRPDiscovery", DRP: true, handle: s.drpDiscovery},
-		{Method: "POST", Path: v1 + "/drp/exercise", Scope: "privacy-request:create", Summary: "DRP: exercise a right for the consumer in the identity token", Body: "DRPExercise", Response: "DRPStatus", DRP: true, handle: s.drpExercise},
+		{Method: "POST", Path: v1 + "/drp/exercise", Scope: "privacy-request:create", Summary: "DRP: exercise a right for the consumer in the identity token", Body: "DRPExercise", Response: "DRPStatus", DRP: true, RateLimited: true, handle: s.drpExercise},
 		{Method: "GET", Path: v1 + "/drp/status", Scope: "privacy-request:read", Summary: "DRP: the status of a request (?request_id=)", Response: "DRPStatus", DRP: true, handle: s.drpStatus},
 		{Method: "POST", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke an open or in-progress request", Body: "DRPRevoke", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
 		{Method: "GET", Path: v1 + "/drp/revoke", Scope: "privacy-request:review", Summary: "DRP: revoke (?request_id=&reason=), as the original documents show it", Response: "DRPStatus", DRP: true, handle: s.drpRevoke},
 		{Method: "GET", Path: v1 + "/consent", Scope: "consent:read", Summary: "Consent preferences (sale:opt_out, sale:opt_in) recorded for an identity (?identity=email:...)", Response: "ConsentPreferences", handle: s.consent},
 
-		{Method: "PUT", Path: v1 + "/masking/mask", Scope: Public, Summary: "Mask values with a strategy", Body: "MaskBody", Response: "MaskResult", handle: s.mask},
+		{Method: "PUT", Path: v1 + "/masking/mask", Scope: maskScope, Summary: "Mask values with a strategy (at most 1000 values of 8 KiB, a 1 KiB rewrite_value, a 4 MiB answer)", Body: "MaskBody", Response: "MaskResult", handle: s.mask},
 		{Method: "GET", Path: v1 + "/masking/strategy", Scope: Public, Summary: "The masking strategies and their parameters", Response: "[]Strategy", handle: s.strategies},
 	}
 }

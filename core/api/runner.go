@@ -27,6 +27,14 @@ type Runner struct {
 	closed bool
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// active holds the requests a worker is running; again those queued
+	// again meanwhile (a retry landing before the run ended), which run
+	// once it has.
+	active map[string]bool
+	again  map[string]bool
+	// handled, when set (tests), is called when a worker is done with a
+	// request it took: run or put back behind its running run.
+	handled func(id string)
 }
 
 // NewRunner returns a runner of workers workers.
@@ -37,7 +45,7 @@ func NewRunner(eng *execute.Engine, st store.Store, workers int, log hclog.Logge
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	r := &Runner{eng: eng, st: st, log: log, n: workers, queued: map[string]bool{}}
+	r := &Runner{eng: eng, st: st, log: log, n: workers, queued: map[string]bool{}, active: map[string]bool{}, again: map[string]bool{}}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
@@ -84,41 +92,79 @@ func (r *Runner) Queued() int {
 	return len(r.queue)
 }
 
-func (r *Runner) next() (string, bool) {
+// next takes the next request to run. A request another worker is still
+// running is not run twice: it is marked to run again once that run ends
+// (busy is true, and the caller takes the next one).
+func (r *Runner) next() (id string, busy, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for len(r.queue) == 0 && !r.closed {
 		r.cond.Wait()
 	}
 	if r.closed {
-		return "", false
+		return "", false, false
 	}
-	id := r.queue[0]
+	id = r.queue[0]
 	r.queue = r.queue[1:]
 	delete(r.queued, id)
-	return id, true
+	if r.active[id] {
+		r.again[id] = true
+		return id, true, true
+	}
+	r.active[id] = true
+	return id, false, true
+}
+
+// done ends a worker's run of id, queueing it again if a retry asked for
+// it meanwhile.
+func (r *Runner) done(id string) {
+	r.mu.Lock()
+	delete(r.active, id)
+	rerun := r.again[id]
+	delete(r.again, id)
+	if rerun && !r.closed && !r.queued[id] {
+		r.queued[id] = true
+		r.queue = append(r.queue, id)
+		r.cond.Signal()
+	}
+	r.mu.Unlock()
 }
 
 func (r *Runner) work(ctx context.Context) {
 	defer r.wg.Done()
 	for {
-		id, ok := r.next()
+		id, busy, ok := r.next()
 		if !ok {
 			return
 		}
-		req, err := r.eng.Run(ctx, id)
-		switch {
-		case err == nil:
-			r.log.Info("request finished", "request_id", id, "status", req.Status)
-		case errors.Is(err, execute.ErrRequestFailed):
-			r.log.Warn("request failed", "request_id", id)
-		case ctx.Err() != nil:
-			r.log.Info("request interrupted; it resumes at the next start", "request_id", id)
-		default:
-			// The error may quote a database message; the request's own log has
-			// the reason, so only the id is logged here.
-			r.log.Error("request could not run; see its event log", "request_id", id)
+		if busy {
+			r.log.Debug("request queued again while it runs; it runs again when this run ends", "request_id", id)
+			if r.handled != nil {
+				r.handled(id)
+			}
+			continue
 		}
+		r.runOne(ctx, id)
+		if r.handled != nil {
+			r.handled(id)
+		}
+	}
+}
+
+func (r *Runner) runOne(ctx context.Context, id string) {
+	defer r.done(id)
+	req, err := r.eng.Run(ctx, id)
+	switch {
+	case err == nil:
+		r.log.Info("request finished", "request_id", id, "status", req.Status)
+	case errors.Is(err, execute.ErrRequestFailed):
+		r.log.Warn("request failed", "request_id", id)
+	case ctx.Err() != nil:
+		r.log.Info("request interrupted; it resumes at the next start", "request_id", id)
+	default:
+		// The error may quote a database message; the request's own log has
+		// the reason, so only the id is logged here.
+		r.log.Error("request could not run; see its event log", "request_id", id)
 	}
 }
 

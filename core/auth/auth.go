@@ -5,6 +5,11 @@
 // store with their secret hashed by bcrypt. Access tokens are JWTs signed
 // with HS256 by a key that never leaves the server; only HS256 is accepted,
 // and exp, iat and iss are required.
+//
+// Every token call does exactly one bcrypt comparison at the same cost,
+// whether the id is the root's, a created client's or unknown, so its time
+// does not tell ids apart. Root tokens carry a fingerprint of the root
+// secret they were issued under: changing the secret revokes them.
 package auth
 
 import (
@@ -19,7 +24,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -38,6 +42,7 @@ var AllScopes = []string{
 	"privacy-request:create", "privacy-request:read", "privacy-request:review", "privacy-request:resume",
 	"storage:read", "storage:create_or_update", "storage:delete",
 	"masking:exec", "consent:read",
+	"health:read", "metrics:read",
 }
 
 // Errors of the Authority, matched with errors.Is.
@@ -56,9 +61,6 @@ const ObjectKind = "client"
 
 // BcryptCost is the work factor of stored client secrets.
 const BcryptCost = 10
-
-// successCacheTTL bounds how long a verified (id, secret) pair skips bcrypt.
-const successCacheTTL = time.Minute
 
 // Objects is the part of the store the Authority needs.
 type Objects interface {
@@ -80,6 +82,9 @@ type Options struct {
 	Clients Objects
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+	// Compare checks a secret against a bcrypt hash (tests count the
+	// comparisons); default bcrypt.CompareHashAndPassword.
+	Compare func(hash, secret []byte) error
 }
 
 // Claims are what a verified token says.
@@ -104,23 +109,36 @@ type Authority struct {
 	key      []byte
 	ttl      time.Duration
 	rootID   string
-	rootHash [32]byte
+	rootHash []byte // bcrypt of rootInput(secret)
+	rootGen  string // fingerprint of the root secret, in root tokens
 	objs     Objects
 	now      func() time.Time
+	compare  func(hash, secret []byte) error
 	parser   *jwt.Parser
-
-	mu    sync.Mutex
-	cache map[string]cached // client id -> last verified secret digest
-}
-
-type cached struct {
-	digest [32]byte
-	until  time.Time
 }
 
 type tokenClaims struct {
 	Scopes []string `json:"scopes"`
+	// RootGen is, in root tokens, the fingerprint of the root secret they
+	// were issued under.
+	RootGen string `json:"rgen,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// rootInput is what bcrypt hashes for the root secret: its SHA-256, as
+// bcrypt reads at most 72 bytes.
+func rootInput(secret []byte) []byte {
+	sum := sha256.Sum256(secret)
+	return []byte(hex.EncodeToString(sum[:]))
+}
+
+// rootFingerprint identifies the root secret without revealing it: an
+// HMAC under the signing key.
+func rootFingerprint(key []byte, id string, secret []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("lethe root client\x00" + id + "\x00"))
+	m.Write(secret)
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // New returns an Authority.
@@ -143,9 +161,17 @@ func New(o Options) (*Authority, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Compare == nil {
+		o.Compare = bcrypt.CompareHashAndPassword
+	}
+	rootHash, err := bcrypt.GenerateFromPassword(rootInput(o.RootSecret), BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash the root secret: %w", err)
+	}
 	a := &Authority{
 		key: append([]byte(nil), o.SigningKey...), ttl: o.TokenTTL, rootID: o.RootID,
-		rootHash: sha256.Sum256(o.RootSecret), objs: o.Clients, now: o.Now, cache: map[string]cached{},
+		rootHash: rootHash, rootGen: rootFingerprint(o.SigningKey, o.RootID, o.RootSecret),
+		objs: o.Clients, now: o.Now, compare: o.Compare,
 	}
 	a.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -173,6 +199,9 @@ func (a *Authority) Token(ctx context.Context, id, secret string) (string, time.
 			ID:        randomHex(12),
 		},
 	}
+	if id == a.rootID {
+		claims.RootGen = a.rootGen
+	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.key)
 	if err != nil {
 		return "", 0, fmt.Errorf("sign token: %w", err)
@@ -180,42 +209,35 @@ func (a *Authority) Token(ctx context.Context, id, secret string) (string, time.
 	return tok, a.ttl, nil
 }
 
+// authenticate checks a client's credentials with exactly one bcrypt
+// comparison at cost BcryptCost on every path (the root id, a created
+// client, an unknown id), and one store lookup.
 func (a *Authority) authenticate(ctx context.Context, id, secret string) ([]string, error) {
 	if id == "" || secret == "" {
 		return nil, ErrInvalidClient
 	}
-	digest := sha256.Sum256([]byte(secret))
-	if id == a.rootID {
-		if !hmac.Equal(digest[:], a.rootHash[:]) {
-			return nil, ErrInvalidClient
-		}
-		return slices.Clone(AllScopes), nil
-	}
 	c, err := a.client(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		// Spend the same time as a wrong secret, so ids cannot be probed.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(secret))
-		return nil, ErrInvalidClient
-	}
-	if err != nil {
+	var hash, input []byte
+	var scopes []string
+	switch {
+	case id == a.rootID:
+		// The root id is looked up too, so that it takes the same time.
+		hash, input, scopes = a.rootHash, rootInput([]byte(secret)), slices.Clone(AllScopes)
+	case errors.Is(err, store.ErrNotFound):
+		hash, input = dummyHash, []byte(secret)
+	case err != nil:
 		return nil, err
+	default:
+		hash, input, scopes = c.SecretHash, []byte(secret), c.Scopes
 	}
-	now := a.now()
-	a.mu.Lock()
-	hit, ok := a.cache[id]
-	a.mu.Unlock()
-	if ok && now.Before(hit.until) && hmac.Equal(hit.digest[:], digest[:]) {
-		return c.Scopes, nil
-	}
-	if err := bcrypt.CompareHashAndPassword(c.SecretHash, []byte(secret)); err != nil {
+	if err := a.compare(hash, input); err != nil || scopes == nil {
 		return nil, ErrInvalidClient
 	}
-	a.mu.Lock()
-	a.cache[id] = cached{digest: digest, until: now.Add(successCacheTTL)}
-	a.mu.Unlock()
-	return c.Scopes, nil
+	return scopes, nil
 }
 
+// dummyHash is compared for unknown ids, so that they take as long as a
+// wrong secret.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("lethe dummy secret"), BcryptCost)
 
 func (a *Authority) client(ctx context.Context, id string) (*Client, error) {
@@ -242,6 +264,10 @@ func (a *Authority) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: no subject or iat", ErrInvalidToken)
 	}
 	scopes := tc.Scopes
+	if tc.Subject == a.rootID && !hmac.Equal([]byte(tc.RootGen), []byte(a.rootGen)) {
+		// Issued under another root secret: rotating it revokes the tokens.
+		return nil, fmt.Errorf("%w: issued under a previous root secret", ErrInvalidToken)
+	}
 	if tc.Subject != a.rootID {
 		// A deleted client's tokens stop working at once; a token never
 		// carries more than its client holds now.
@@ -302,8 +328,12 @@ func (a *Authority) CreateClient(ctx context.Context, creator *Claims, scopes []
 }
 
 // DeleteClient deletes a created client; its tokens stop working at once.
-// The root client cannot be deleted.
-func (a *Authority) DeleteClient(ctx context.Context, id string) error {
+// The root client cannot be deleted, and deleter may delete only clients
+// whose scopes it holds all of (else ErrScopeEscalation).
+func (a *Authority) DeleteClient(ctx context.Context, deleter *Claims, id string) error {
+	if deleter == nil {
+		return errors.New("delete client: no deleter")
+	}
 	if id == a.rootID {
 		return errors.New("the root client is declared in the auth block and cannot be deleted")
 	}
@@ -311,13 +341,19 @@ func (a *Authority) DeleteClient(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	var c Client
+	if err := json.Unmarshal(obj.Value, &c); err != nil {
+		return fmt.Errorf("client %s: corrupt record: %w", id, err)
+	}
+	for _, s := range c.Scopes {
+		if !slices.Contains(deleter.Scopes, s) {
+			return fmt.Errorf("%w: client %s holds %q, which client %s does not, and cannot be deleted by it", ErrScopeEscalation, id, s, deleter.ClientID)
+		}
+	}
 	v := obj.Version
 	if err := a.objs.PutObjects(ctx, []store.ObjectWrite{{Kind: ObjectKind, Key: id, IfVersion: &v}}); err != nil {
 		return fmt.Errorf("delete client %s: %w", id, err)
 	}
-	a.mu.Lock()
-	delete(a.cache, id)
-	a.mu.Unlock()
 	return nil
 }
 

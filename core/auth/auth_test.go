@@ -130,7 +130,7 @@ func TestClientLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Cached success path, then a wrong secret still fails.
+	// A second success, then a wrong secret still fails.
 	if _, _, err := a.Token(ctx, id, secret); err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +160,13 @@ func TestClientLifecycle(t *testing.T) {
 	if err != nil || len(list) != 2 || list[0].SecretHash != nil {
 		t.Fatalf("Clients = %+v, %v", list, err)
 	}
-	if err := a.DeleteClient(ctx, "root"); err == nil {
+	if err := a.DeleteClient(ctx, root, "root"); err == nil {
 		t.Fatal("root client deleted")
 	}
-	if err := a.DeleteClient(ctx, id); err != nil {
+	if err := a.DeleteClient(ctx, root, id); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.DeleteClient(ctx, id); !errors.Is(err, store.ErrNotFound) {
+	if err := a.DeleteClient(ctx, root, id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 	if _, err := a.Verify(ctx, tok); !errors.Is(err, ErrInvalidToken) {

@@ -55,8 +55,9 @@ func (l *loader) checkName(b *hcl.Block, what string) bool {
 }
 
 func (l *loader) server(b *hcl.Block) {
-	bd := l.content(b, []string{"listen", "state_dir", "plugin_dir", "encryption_key", "max_parallel_nodes", "log_level", "workers", "require_manual_approval"}, nil)
+	bd := l.content(b, append([]string{"listen", "state_dir", "plugin_dir", "encryption_key", "max_parallel_nodes", "log_level", "workers", "require_manual_approval"}, serverLimitAttrs...), nil)
 	s := Server{Listen: DefaultListen, MaxParallelNodes: DefaultMaxParallelNodes, LogLevel: DefaultLogLevel, Workers: DefaultWorkers, Range: b.DefRange, Ranges: bd.ranges}
+	s.ServerLimits = serverLimits(bd)
 	if v, ok := bd.str("listen"); ok {
 		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
 			bd.invalid("listen", "listen must be host:port, like \"127.0.0.1:8080\" or \":8080\".")

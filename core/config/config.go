@@ -102,8 +102,10 @@ type Server struct {
 	// RequireManualApproval keeps new requests pending until a reviewer
 	// approves them (default false: approved by the system at once).
 	RequireManualApproval bool
-	Range                 hcl.Range
-	Ranges                map[string]hcl.Range
+	// ServerLimits are the API's surface and rate-limit settings.
+	ServerLimits
+	Range  hcl.Range
+	Ranges map[string]hcl.Range
 }
 
 // Auth is the auth block.

@@ -63,7 +63,7 @@ func newLoader(dir string, lookupEnv func(string) (string, bool)) *loader {
 		cfg: &Config{
 			Dir: dir,
 			// Defaults hold when a block is left out too.
-			Server:    Server{Listen: DefaultListen, MaxParallelNodes: DefaultMaxParallelNodes, LogLevel: DefaultLogLevel, Workers: DefaultWorkers},
+			Server:    Server{Listen: DefaultListen, MaxParallelNodes: DefaultMaxParallelNodes, LogLevel: DefaultLogLevel, Workers: DefaultWorkers, ServerLimits: defaultServerLimits()},
 			Auth:      Auth{TokenTTL: DefaultTokenTTL},
 			Taxonomy:  taxonomy.Default(),
 			files:     map[string]*hcl.File{},

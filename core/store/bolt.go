@@ -65,6 +65,10 @@ type Options struct {
 	// Retention keeps a finished request's checkpoint pages and masking
 	// secrets this long after it finished; 0 deletes them at finish.
 	Retention time.Duration
+	// OnStatus, when set, is called after every committed change of a
+	// request's status (from is "" for a new request), so that counts by
+	// status can be kept without scanning. It must be quick.
+	OnStatus func(from, to Status)
 }
 
 // Bolt is the bbolt-backed Store.
@@ -74,6 +78,7 @@ type Bolt struct {
 	seal      *sealer
 	now       func() time.Time
 	retention time.Duration
+	onStatus  func(from, to Status)
 	dir       string
 	closeOnce sync.Once
 	closeErr  error
@@ -123,7 +128,7 @@ func Open(dir string, opts Options) (*Bolt, error) {
 		}
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
-	b := &Bolt{db: db, seal: seal, now: opts.Clock, retention: opts.Retention, dir: dir}
+	b := &Bolt{db: db, seal: seal, now: opts.Clock, retention: opts.Retention, onStatus: opts.OnStatus, dir: dir}
 	if err := b.init(); err != nil {
 		db.Close()
 		return nil, err

@@ -291,6 +291,9 @@ func (b *Bolt) CreateRequest(ctx context.Context, in *Request, maskingSecrets []
 		}
 		return prev, fmt.Errorf("%w: idempotency key already used by request %s", ErrDuplicate, prev.ID)
 	}
+	if b.onStatus != nil {
+		b.onStatus("", r.Status)
+	}
 	return r, nil
 }
 
@@ -362,11 +365,13 @@ func (b *Bolt) Transition(ctx context.Context, id string, from []Status, to Stat
 		return nil, fmt.Errorf("transition request %s: %w", id, err)
 	}
 	var out *Request
+	var prev Status
 	err := b.w.update(func(tx *bolt.Tx) error {
 		rec, err := loadRecord(tx, id)
 		if err != nil {
 			return err
 		}
+		prev = rec.Status
 		if !slices.Contains(from, rec.Status) {
 			return fmt.Errorf("%w: request %s is %s, expected %s", ErrConflict, id, rec.Status, joinStatuses(from))
 		}
@@ -427,6 +432,9 @@ func (b *Bolt) Transition(ctx context.Context, id string, from []Status, to Stat
 	})
 	if err != nil {
 		return nil, fmt.Errorf("transition request %s to %s: %w", id, to, err)
+	}
+	if b.onStatus != nil && prev != to {
+		b.onStatus(prev, to)
 	}
 	return out, nil
 }

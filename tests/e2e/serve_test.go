@@ -483,7 +483,7 @@ func TestServeLogsHoldNoSecrets(t *testing.T) {
 	}
 	secrets = append(secrets, c["client_secret"].(string))
 	d.raw("GET", "/api/v1/privacy-request?identity=email:zq-unique-person@example.com", tok, nil)
-	d.raw("PUT", "/api/v1/masking/mask", "", map[string]any{"values": []string{"zq-unique-person@example.com"}, "masking_strategy": map[string]any{"strategy": "hash"}})
+	d.raw("PUT", "/api/v1/masking/mask", tok, map[string]any{"values": []string{"zq-unique-person@example.com"}, "masking_strategy": map[string]any{"strategy": "hash"}})
 	if err := d.stop(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
