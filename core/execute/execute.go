@@ -89,10 +89,13 @@ type Progress struct {
 	Event     store.EventType
 	Rows      int64
 	Masked    int64
-	Duration  time.Duration
-	Attempt   int
-	Err       error
-	Location  string
+	// Shared counts the rows found only through shared references: in
+	// access, among Rows; in erasure, the rows left unmasked for that.
+	Shared   int64
+	Duration time.Duration
+	Attempt  int
+	Err      error
+	Location string
 }
 
 // Engine runs requests. It is safe for concurrent use; limits on parallel

@@ -135,6 +135,16 @@ func (r *run) writePackage(ctx context.Context, w io.Writer, rule *policy.Rule, 
 		}
 		err := r.e.opts.Store.ReadRows(ctx, r.req.ID, store.PhaseAccess, node.Address.String(), func(_ int, data []byte) error {
 			return decodePage(data, func(row connector.Row) error {
+				if isShared(row) {
+					// Someone else's row: only the fields that point at the
+					// subject, and nothing when the rule selects none of them.
+					view := sel.Apply(sharedView(row))
+					if len(view) == 0 {
+						return nil
+					}
+					n++
+					return pw.Row(view)
+				}
 				n++
 				return pw.Row(sel.Apply(accessView(row)))
 			})

@@ -1,0 +1,108 @@
+package execute
+
+import (
+	"github.com/lethehq/lethe/core/plan"
+	"github.com/lethehq/lethe/sdk/connector"
+)
+
+// Shared rows (dataset.Reference.Shared): a row that a node's queries
+// found only through shared references belongs to someone else. It is
+// stored with the node's other rows, marked under sharedKey with the
+// fields whose values point at the subject, so that every later step reads
+// the same decision from the checkpoint: its values feed no other node
+// (parentValues), the access package holds only the pointing fields
+// (sharedView), and erasure leaves it alone (eraseRows). Like matchedKey,
+// no real field can have that name.
+const sharedKey = "\x00shared"
+
+// markShared records on row that it is shared, with the node's shared
+// input fields whose value in the row is one of the values that found it.
+func markShared(n *plan.Node, row connector.Row, in nodeInputs) {
+	var fields []any
+	for _, p := range n.SharedFields() {
+		vs := in[p.String()]
+		if vs.len() == 0 {
+			continue
+		}
+		typ := ""
+		if f := n.Collection.Field(p); f != nil {
+			typ = f.Type
+		}
+		hit := false
+		collect(map[string]any(row), p, func(v any) {
+			if c, ok := cast(typ, v); ok && vs.has(c) {
+				hit = true
+			}
+		})
+		if hit {
+			fields = append(fields, p.String())
+		}
+	}
+	if fields == nil {
+		fields = []any{} // found by a shared query all the same: still shared
+	}
+	row[sharedKey] = fields
+}
+
+// isShared reports whether row was found only through shared references.
+func isShared(row connector.Row) bool {
+	_, ok := row[sharedKey]
+	return ok
+}
+
+// sharedView returns what the access package may show of a shared row:
+// only the fields that point at the subject, as accessView shows them.
+func sharedView(row connector.Row) connector.Row {
+	fields, _ := row[sharedKey].([]any)
+	view := accessView(row)
+	out := connector.Row{}
+	for _, f := range fields {
+		p, ok := f.(string)
+		if !ok {
+			continue
+		}
+		project(out, map[string]any(view), splitDots(p))
+	}
+	return out
+}
+
+// project copies the value at path in src into dst, keeping the documents
+// on the way (and, through arrays, every element's value at the rest of
+// the path).
+func project(dst, src map[string]any, path []string) {
+	v, ok := src[path[0]]
+	if !ok {
+		return
+	}
+	if len(path) == 1 {
+		dst[path[0]] = v
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		sub, _ := dst[path[0]].(map[string]any)
+		if sub == nil {
+			sub = map[string]any{}
+		}
+		project(sub, x, path[1:])
+		dst[path[0]] = sub
+	case []any:
+		prev, _ := dst[path[0]].([]any)
+		out := make([]any, len(x))
+		for i, el := range x {
+			m, isMap := el.(map[string]any)
+			if !isMap {
+				continue
+			}
+			sub := map[string]any{}
+			if i < len(prev) {
+				if pm, ok := prev[i].(map[string]any); ok {
+					sub = pm
+				}
+			}
+			project(sub, m, path[1:])
+			out[i] = sub
+		}
+		dst[path[0]] = out
+	}
+}
