@@ -335,7 +335,7 @@ const (
 func (t EventType) Valid() bool {
 	switch t {
 	case EventCreated, EventApproved, EventDenied, EventNodeStarted, EventNodeDone,
-		EventNodeFailed, EventNodeRetry, EventNodeSkipped, EventUploadDone, EventStatus:
+		EventNodeFailed, EventNodeRetry, EventNodeSkipped, EventRowsShared, EventUploadDone, EventStatus:
 		return true
 	}
 	return false
