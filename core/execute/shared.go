@@ -1,6 +1,7 @@
 package execute
 
 import (
+	"github.com/lethehq/lethe/core/dataset"
 	"github.com/lethehq/lethe/core/plan"
 	"github.com/lethehq/lethe/sdk/connector"
 )
@@ -105,4 +106,46 @@ func project(dst, src map[string]any, path []string) {
 		}
 		dst[path[0]] = out
 	}
+}
+
+// pointingCollection returns a copy of n's collection in which each field
+// that shared inputs find rows by also carries the categories of the
+// fields it is fed from (the subject's field it points at), or nil when n
+// has no shared input.
+func (r *run) pointingCollection(n *plan.Node) *dataset.Collection {
+	extra := map[string][]string{}
+	for _, in := range n.Inputs {
+		if !in.Shared {
+			continue
+		}
+		from := r.nodes[in.From.CollectionAddress().String()]
+		if from == nil {
+			continue
+		}
+		if f := from.Collection.Field(in.From.Field); f != nil {
+			extra[in.To.String()] = append(extra[in.To.String()], f.Categories...)
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	c := *n.Collection
+	c.Fields = withCategories(n.Collection.Fields, nil, extra)
+	return &c
+}
+
+func withCategories(fields []*dataset.Field, parent dataset.Path, extra map[string][]string) []*dataset.Field {
+	out := make([]*dataset.Field, len(fields))
+	for i, f := range fields {
+		cp := *f
+		path := append(append(dataset.Path(nil), parent...), f.Name)
+		if cats, ok := extra[path.String()]; ok {
+			cp.Categories = append(append([]string(nil), f.Categories...), cats...)
+		}
+		if len(f.Fields) > 0 {
+			cp.Fields = withCategories(f.Fields, path, extra)
+		}
+		out[i] = &cp
+	}
+	return out
 }

@@ -126,11 +126,18 @@ func (r *run) writePackage(ctx context.Context, w io.Writer, rule *policy.Rule, 
 	for i := range r.plan.Nodes {
 		node := &r.plan.Nodes[i]
 		sel := pack.NewSelector(node.Collection, rule.Targets)
-		if sel.Empty() {
+		// Shared rows show their pointing fields when the rule covers the
+		// field's categories or those of the field it points at, whose
+		// value (the subject's) it holds.
+		sharedSel := sel
+		if pc := r.pointingCollection(node); pc != nil {
+			sharedSel = pack.NewSelector(pc, rule.Targets)
+		}
+		if sharedSel.Empty() {
 			continue
 		}
 		name := node.Address.Dataset + ":" + node.Address.Collection
-		if err := pw.Begin(name, sel); err != nil {
+		if err := pw.Begin(name, sharedSel); err != nil {
 			return n, err
 		}
 		err := r.e.opts.Store.ReadRows(ctx, r.req.ID, store.PhaseAccess, node.Address.String(), func(_ int, data []byte) error {
@@ -138,7 +145,7 @@ func (r *run) writePackage(ctx context.Context, w io.Writer, rule *policy.Rule, 
 				if isShared(row) {
 					// Someone else's row: only the fields that point at the
 					// subject, and nothing when the rule selects none of them.
-					view := sel.Apply(sharedView(row))
+					view := sharedSel.Apply(sharedView(row))
 					if len(view) == 0 {
 						return nil
 					}
