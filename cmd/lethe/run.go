@@ -421,7 +421,7 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 	defer p.mu.Unlock()
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLLECTION\tFOUND\tSHARED\tMASKED\tDURATION\tSTATUS")
+	fmt.Fprintln(tw, "COLLECTION\tFOUND\tMASKED\tSHARED\tDURATION\tSTATUS")
 	names := make([]string, 0, len(req.Counts))
 	for k := range req.Counts {
 		names = append(names, k)
@@ -448,7 +448,7 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 		if c.Shared > 0 {
 			shared = append(shared, fmt.Sprintf("%s (%s)", k, plural(int(c.Shared), "row")))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", k, c.Found, c.Shared, c.Masked, dur.Round(time.Millisecond), status)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", k, c.Found, c.Masked, c.Shared, dur.Round(time.Millisecond), status)
 	}
 	tw.Flush()
 	if len(shared) > 0 {
