@@ -54,6 +54,30 @@ func holdsPersons(c *Collection) bool {
 // lower-to-upper case changes) that names a role towards another person,
 // or "".
 func roleWord(name string) string {
+	for _, w := range words(name) {
+		if roleWords[w] {
+			return w
+		}
+	}
+	return ""
+}
+
+// namesCollection reports whether a word of the field name is the
+// collection's name, or its singular ("customer_id" names "customers"):
+// the usual way a row names its owner.
+func namesCollection(field, collection string) bool {
+	c := strings.ToLower(collection)
+	for _, w := range words(field) {
+		if w == c || w+"s" == c || w+"es" == c {
+			return true
+		}
+	}
+	return false
+}
+
+// words splits name at '_', '-' and lower-to-upper case changes, in lower
+// case.
+func words(name string) []string {
 	var words []string
 	start := 0
 	runes := []rune(name)
@@ -68,19 +92,19 @@ func roleWord(name string) string {
 		}
 	}
 	words = append(words, string(runes[start:]))
-	for _, w := range words {
-		if w = strings.ToLower(w); roleWords[w] {
-			return w
-		}
+	for i, w := range words {
+		words[i] = strings.ToLower(w)
 	}
-	return ""
+	return words
 }
 
 // sharedHint says why a reference from field f of collection c to field tf
 // of collection tc looks like one person pointing at another, or "" when it
-// does not: both collections hold people (an identity or contact field),
-// or the name of either field names a role towards another person
-// ("assignee_id", "referred_by", "manager").
+// does not: the name of either field names a role towards another person
+// ("assignee_id", "referred_by", "manager"), or both collections hold
+// people (an identity or contact field) and the field's name does not name
+// the collection it references (customer_id -> customers names the row's
+// owner).
 func sharedHint(c *Collection, f *Field, tc *Collection, tf *Field) string {
 	if w := roleWord(f.Name); w != "" {
 		return "the field's name (" + f.Name + ") names a role towards another person"
@@ -90,7 +114,7 @@ func sharedHint(c *Collection, f *Field, tc *Collection, tf *Field) string {
 			return "the referenced field's name (" + tf.Name + ") names a role towards another person"
 		}
 	}
-	if holdsPersons(c) && holdsPersons(tc) {
+	if holdsPersons(c) && holdsPersons(tc) && !namesCollection(f.Name, tc.Name) {
 		return "both collections hold people (an identity, e-mail or phone field), so the rows at either end may be different persons"
 	}
 	return ""
