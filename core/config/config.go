@@ -75,6 +75,8 @@ type Config struct {
 	Storages    []*Storage
 	Datasets    []*dataset.Dataset
 	Policies    []*policy.Policy
+	// Identities are the identity blocks (normalizations), in file order.
+	Identities []*Identity
 	// Categories are the data_category blocks, in the order they were added
 	// to Taxonomy.
 	Categories []*Category
