@@ -1,6 +1,7 @@
 // Package config loads a Lethe deployment: a directory of *.hcl files with
-// server, auth, drp, plugin, connection, storage, dataset, policy and
-// data_category blocks (see design/CONFIG.md).
+// server, auth, drp, plugin, connection, storage, dataset, policy,
+// data_category and identity blocks (see design/CONFIG.md and
+// docs/configuration.md).
 //
 // Load parses and decodes the files, reporting syntax, unknown or
 // duplicate blocks and attributes, and wrong types. Validate then checks
