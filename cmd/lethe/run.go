@@ -225,6 +225,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		ids = []string{req.ID}
+		for _, name := range sortedNames(req.Normalized) {
+			fmt.Fprintf(stdout, "Identity %s normalized at intake: %s\n", name, strings.Join(req.Normalized[name], ", "))
+		}
 	}
 
 	exit := 0
@@ -462,4 +465,14 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 	for _, loc := range req.Locations {
 		fmt.Fprintf(w, "Package: %s\n", loc)
 	}
+}
+
+// sortedNames returns m's keys in order.
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
