@@ -255,6 +255,10 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, _ Principa
 		if !ok || name == "" || value == "" {
 			return badRequest("identity must be name:value, such as email:jane@example.com")
 		}
+		// Look the value up as intake stored it (identity normalizations).
+		if ids, _, err := execute.NormalizeIdentities(s.cfg(), map[string]string{name: value}); err == nil {
+			value = ids[name]
+		}
 		f.Identity = &store.IdentityMatch{Name: name, Value: value}
 	}
 	for param, dst := range map[string]*time.Time{"created_gt": &f.CreatedFrom, "created_lt": &f.CreatedTo} {
