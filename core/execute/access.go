@@ -152,6 +152,7 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 		page++
 		return r.e.failpoint(PointAccessPage, name)
 	}
+	marker := newSharedMarker(n, sharedIn)
 	all := append(append(make([]query, 0, len(queries)+len(sharedQueries)), queries...), sharedQueries...)
 	for qi, q := range all {
 		isShared := qi >= len(queries)
@@ -179,7 +180,7 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 				}
 				markMatches(row, entries)
 				if isShared {
-					markShared(n, row, sharedIn)
+					marker.mark(row)
 					shared++
 				}
 				if err := buf.add(row); err != nil {

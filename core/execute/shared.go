@@ -16,10 +16,20 @@ import (
 // no real field can have that name.
 const sharedKey = "\x00shared"
 
-// markShared records on row that it is shared, with the node's shared
-// input fields whose value in the row is one of the values that found it.
-func markShared(n *plan.Node, row connector.Row, in nodeInputs) {
-	var fields []any
+// sharedMarker marks the rows of one node that its shared queries find.
+type sharedMarker []sharedField
+
+type sharedField struct {
+	path   dataset.Path
+	name   string
+	typ    string
+	values *valueSet
+}
+
+// newSharedMarker prepares the marking of n's shared rows: its shared
+// input fields with the values that find rows by them.
+func newSharedMarker(n *plan.Node, in nodeInputs) sharedMarker {
+	var m sharedMarker
 	for _, p := range n.SharedFields() {
 		vs := in[p.String()]
 		if vs.len() == 0 {
@@ -29,18 +39,25 @@ func markShared(n *plan.Node, row connector.Row, in nodeInputs) {
 		if f := n.Collection.Field(p); f != nil {
 			typ = f.Type
 		}
+		m = append(m, sharedField{path: p, name: p.String(), typ: typ, values: vs})
+	}
+	return m
+}
+
+// mark records on row that it is shared, with the shared input fields
+// whose value in row is one of the values that found it.
+func (m sharedMarker) mark(row connector.Row) {
+	fields := []any{} // found by a shared query: shared even if none matches
+	for _, f := range m {
 		hit := false
-		collect(map[string]any(row), p, func(v any) {
-			if c, ok := cast(typ, v); ok && vs.has(c) {
+		collect(map[string]any(row), f.path, func(v any) {
+			if c, ok := cast(f.typ, v); ok && f.values.has(c) {
 				hit = true
 			}
 		})
 		if hit {
-			fields = append(fields, p.String())
+			fields = append(fields, f.name)
 		}
-	}
-	if fields == nil {
-		fields = []any{} // found by a shared query all the same: still shared
 	}
 	row[sharedKey] = fields
 }

@@ -229,3 +229,28 @@ func TestSharedReferences(t *testing.T) {
 		})
 	}
 }
+
+func TestSharedView(t *testing.T) {
+	cases := []struct {
+		name string
+		row  connector.Row
+		want connector.Row
+	}{
+		{"top-level field", connector.Row{"id": int64(1), "body": "x", "assignee_id": int64(7), sharedKey: []any{"assignee_id"}},
+			connector.Row{"assignee_id": int64(7)}},
+		{"nested field", connector.Row{"meta": map[string]any{"agent": "a1", "note": "x"}, "body": "y", sharedKey: []any{"meta.agent"}},
+			connector.Row{"meta": map[string]any{"agent": "a1"}}},
+		{"through an array", connector.Row{"people": []any{map[string]any{"ref": int64(1), "name": "x"}, map[string]any{"ref": int64(2), "name": "y"}}, sharedKey: []any{"people.ref"}},
+			connector.Row{"people": []any{map[string]any{"ref": int64(1)}, map[string]any{"ref": int64(2)}}}},
+		{"two pointing fields", connector.Row{"a": int64(1), "b": int64(2), "c": int64(3), sharedKey: []any{"a", "b"}},
+			connector.Row{"a": int64(1), "b": int64(2)}},
+		{"no pointing field matched", connector.Row{"a": int64(1), sharedKey: []any{}}, connector.Row{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sharedView(tc.row); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
