@@ -10,6 +10,17 @@
 #   from    their values find rows here (orders.customer_id <- customers.id)
 #   omitted either way, oriented by whichever side is reached first
 #
+# A reference declared `shared = true` (support_tickets.assignee_id) joins
+# two different people: the rows it reaches are someone else's, never
+# erased, and only their pointing field goes into the package.
+#
+# Identity values match exactly. To match e-mails regardless of case and
+# surrounding spaces, declare it once (applied when a request is submitted):
+#
+#   identity "email" {
+#     normalize = ["trim", "lowercase"]
+#   }
+#
 # Fields targeted by a masking strategy other than null_rewrite declare
 # type = "string"; the others declare their type too, which is how values
 # read from one table are cast before they query the next.
