@@ -167,8 +167,8 @@ dataset "crm" {
         type       = "string"
         categories = ["system.operations"]
         # The customer who left the feedback is the profile's owner: the
-        # profile is theirs, not someone else's. shared = false says so
-        # (and silences lethe validate's question about it).
+        # profile is theirs, not someone else's. shared = false (the
+        # default) says so explicitly.
         reference "crm.profiles.internal_id" {
           direction = "to"
           shared    = false

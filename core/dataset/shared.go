@@ -18,11 +18,28 @@ var personCategories = []string{"user.contact.email", "user.contact.phone_number
 // not the subject's.
 var roleWords = map[string]bool{
 	"assignee": true, "assigned": true, "referrer": true, "referred": true,
-	"manager": true, "owner": true, "created": true, "creator": true,
+	"manager": true, "created": true, "creator": true,
 	"agent": true, "approver": true, "approved": true, "reviewer": true,
 	"reviewed": true, "supervisor": true, "inviter": true, "invited": true,
 	"handler": true, "handled": true, "modified": true, "updated": true,
-	"sponsor": true, "mentor": true, "author": true,
+	"sponsor": true, "mentor": true,
+}
+
+// sameKind reports whether the two fields' names share a word other than
+// "id" (phone -> derived_phone, email -> contact_email): a reference that
+// matches a person's own contact value or key joins rows of the same
+// person.
+func sameKind(a, b string) bool {
+	aw := map[string]bool{}
+	for _, w := range words(a) {
+		aw[w] = true
+	}
+	for _, w := range words(b) {
+		if w != "id" && w != "" && aw[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // holdsPersons reports whether c has an identity field or a field with an
@@ -62,14 +79,23 @@ func roleWord(name string) string {
 	return ""
 }
 
-// namesCollection reports whether a word of the field name is the
-// collection's name, or its singular ("customer_id" names "customers"):
-// the usual way a row names its owner.
-func namesCollection(field, collection string) bool {
-	c := strings.ToLower(collection)
-	for _, w := range words(field) {
-		if w == c || w+"s" == c || w+"es" == c {
-			return true
+// namesCollection reports whether a word of the field's path (its name or
+// the objects it sits in) is a word of the collection's name, or its
+// singular: "customer_id" names "customers", "customer_identifiers.id"
+// names "customer_feedback". That is the usual way a row names its owner.
+func namesCollection(path Path, collection string) bool {
+	cw := map[string]bool{}
+	for _, w := range words(collection) {
+		cw[w] = true
+	}
+	for _, seg := range path {
+		for _, w := range words(seg) {
+			if w == "id" || w == "" {
+				continue
+			}
+			if cw[w] || cw[w+"s"] || cw[w+"es"] {
+				return true
+			}
 		}
 	}
 	return false
@@ -102,10 +128,10 @@ func words(name string) []string {
 // of collection tc looks like one person pointing at another, or "" when it
 // does not: the name of either field names a role towards another person
 // ("assignee_id", "referred_by", "manager"), or both collections hold
-// people (an identity or contact field) and the field's name does not name
-// the collection it references (customer_id -> customers names the row's
-// owner).
-func sharedHint(c *Collection, f *Field, tc *Collection, tf *Field) string {
+// people (an identity or contact field), neither field's path names the
+// other end's collection (customer_id -> customers names the row's owner)
+// and the two fields are not of the same kind (phone -> derived_phone).
+func sharedHint(c *Collection, path Path, f *Field, tc *Collection, tpath Path, tf *Field) string {
 	if w := roleWord(f.Name); w != "" {
 		return "the field's name (" + f.Name + ") names a role towards another person"
 	}
@@ -114,7 +140,8 @@ func sharedHint(c *Collection, f *Field, tc *Collection, tf *Field) string {
 			return "the referenced field's name (" + tf.Name + ") names a role towards another person"
 		}
 	}
-	if holdsPersons(c) && holdsPersons(tc) && !namesCollection(f.Name, tc.Name) {
+	if holdsPersons(c) && holdsPersons(tc) && !namesCollection(path, tc.Name) && !namesCollection(tpath, c.Name) &&
+		(tf == nil || !sameKind(f.Name, tf.Name)) {
 		return "both collections hold people (an identity, e-mail or phone field), so the rows at either end may be different persons"
 	}
 	return ""

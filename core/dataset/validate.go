@@ -298,7 +298,8 @@ func (v *validator) reference(ds *Dataset, c *Collection, f *Field, addr string,
 		target = found
 	}
 	if _, declared := ref.Ranges["shared"]; !declared && !ref.Shared {
-		if why := sharedHint(c, f, tc, target); why != "" {
+		path := Path(strings.Split(strings.TrimPrefix(addr, ds.Name+"."+c.Name+"."), "."))
+		if why := sharedHint(c, path, f, tc, t.Field, target); why != "" {
 			v.warnf(ref.Range, "Reference may join two different people",
 				"Field %q references %q, and %s. If the rows it reaches belong to someone else (an assignee, a referrer, a shared address), write shared = true in the reference block: those rows are then never erased, and access packages hold only the field that points at the subject. If they are the subject's own rows, write shared = false to silence this warning.",
 				addr, t.String(), why)
