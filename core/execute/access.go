@@ -60,19 +60,21 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 	if conn == nil {
 		return fault.AsPermanent(fmt.Errorf("access %s: dataset %s names connection %q, which is not declared", name, n.Dataset.Name, n.Dataset.Connection))
 	}
-	inputs, shared, dropped, err := r.inputs(ctx, n)
+	owned, shared, dropped, err := r.inputs(ctx, n)
 	if err != nil {
 		return fmt.Errorf("access %s: gather inputs: %w", name, err)
 	}
-	queries, entries := buildQueries(n, inputs)
-	sharedQueries, sharedEntries := buildQueries(n, shared)
-	entries = append(entries, sharedEntries...)
+	queries, entries := buildQueries(n, mergeInputs(owned, shared))
+	var cls *classifier
+	if len(shared) > 0 {
+		cls = newClassifier(n, owned, shared)
+	}
 	var detail string
 	if dropped > 0 {
 		detail = fmt.Sprintf("%d input values did not convert to the field's type and were dropped", dropped)
 		r.log.Warn("input values dropped", "node", name, "dropped", dropped)
 	}
-	if len(queries) == 0 && len(sharedQueries) == 0 && detail == "" {
+	if len(queries) == 0 && detail == "" {
 		detail = "no input values reached this collection; nothing queried"
 	}
 	return r.attempt(ctx, store.PhaseAccess, name,
@@ -80,7 +82,7 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 		func(attempt int) error {
 			started := time.Now()
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeStarted, Attempt: attempt})
-			rows, sharedRows, err := r.queryNode(ctx, n, conn, queries, entries, sharedQueries, shared)
+			rows, sharedRows, err := r.queryNode(ctx, n, conn, queries, entries, cls)
 			if err != nil {
 				return err
 			}
@@ -99,21 +101,21 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 			if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseAccess, name, res, ev); err != nil {
 				return fmt.Errorf("checkpoint %s: %w", name, err)
 			}
-			r.log.Info("node done", "phase", "access", "node", name, "rows", rows, "shared", sharedRows, "queries", len(queries)+len(sharedQueries), "duration", d)
+			r.log.Info("node done", "phase", "access", "node", name, "rows", rows, "shared", sharedRows, "queries", len(queries), "duration", d)
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeDone, Rows: rows, Shared: sharedRows, Duration: d, Attempt: attempt})
 			return nil
 		})
 }
 
 // queryNode issues the node's queries and stores the rows page by page.
-// The queries of shared inputs run after the others: a row they find that
-// the others did not is someone else's, and is stored marked shared with
-// the fields that point at the subject (sharedIn holds their values). It
-// returns the rows stored and, among them, the shared ones.
+// When the node has shared inputs, cls decides for each row whether it is
+// the subject's (a seed or a normal input holds one of its values) or
+// someone else's, stored marked shared. It returns the rows stored and,
+// among them, the shared ones.
 func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connection, queries []query, entries []entryArray,
-	sharedQueries []query, sharedIn nodeInputs) (int64, int64, error) {
+	cls *classifier) (int64, int64, error) {
 	name := n.Address.String()
-	if len(queries) == 0 && len(sharedQueries) == 0 {
+	if len(queries) == 0 {
 		return 0, 0, nil
 	}
 	c, err := r.e.connector(ctx, conn)
@@ -133,9 +135,8 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 		seen   map[string]struct{}
 		kbuf   []byte
 	)
-	if len(queries)+len(sharedQueries) > 1 {
-		// Several queries can return the same row; keep it once (the
-		// first time, so a row the subject's own inputs find is theirs).
+	if len(queries) > 1 {
+		// Several queries can return the same row; keep it once.
 		seen = map[string]struct{}{}
 	}
 	flush := func() error {
@@ -152,10 +153,7 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 		page++
 		return r.e.failpoint(PointAccessPage, name)
 	}
-	marker := newSharedMarker(n, sharedIn)
-	all := append(append(make([]query, 0, len(queries)+len(sharedQueries)), queries...), sharedQueries...)
-	for qi, q := range all {
-		isShared := qi >= len(queries)
+	for _, q := range queries {
 		req := connector.AccessRequest{
 			RequestID:  r.req.ID,
 			Collection: connector.Collection{Dataset: n.Address.Dataset, Name: n.Address.Collection},
@@ -179,8 +177,7 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 					seen[k] = struct{}{}
 				}
 				markMatches(row, entries)
-				if isShared {
-					marker.mark(row)
+				if cls != nil && cls.mark(row) {
 					shared++
 				}
 				if err := buf.add(row); err != nil {

@@ -16,50 +16,95 @@ import (
 // no real field can have that name.
 const sharedKey = "\x00shared"
 
-// sharedMarker marks the rows of one node that its shared queries find.
-type sharedMarker []sharedField
+// classifier tells, for a node with shared inputs, the subject's rows from
+// someone else's. The node runs one query per chunk of values, as any
+// other (shared inputs add no query); each row it returns is then matched
+// against the values again, in the engine: a row is the subject's when one
+// of its seeded or normal input fields holds one of their values. Any
+// other row, found only through shared inputs, is shared. Values compare
+// as the casts make them (bytes for strings), the way filters compare
+// (issue 13: exact matching): a row a database returned for a looser
+// match is counted as shared, never as the subject's.
+type classifier struct {
+	owned, shared []matchField
+}
 
-type sharedField struct {
+type matchField struct {
 	path   dataset.Path
 	name   string
 	typ    string
 	values *valueSet
 }
 
-// newSharedMarker prepares the marking of n's shared rows: its shared
-// input fields with the values that find rows by them.
-func newSharedMarker(n *plan.Node, in nodeInputs) sharedMarker {
-	var m sharedMarker
-	for _, p := range n.SharedFields() {
-		vs := in[p.String()]
+func matchFields(n *plan.Node, in nodeInputs) []matchField {
+	var out []matchField
+	for _, k := range sortedKeys(in) {
+		vs := in[k]
 		if vs.len() == 0 {
 			continue
 		}
+		p := dataset.Path(splitDots(k))
 		typ := ""
 		if f := n.Collection.Field(p); f != nil {
 			typ = f.Type
 		}
-		m = append(m, sharedField{path: p, name: p.String(), typ: typ, values: vs})
+		out = append(out, matchField{path: p, name: k, typ: typ, values: vs})
 	}
-	return m
+	return out
 }
 
-// mark records on row that it is shared, with the shared input fields
-// whose value in row is one of the values that found it.
-func (m sharedMarker) mark(row connector.Row) {
-	fields := []any{} // found by a shared query: shared even if none matches
-	for _, f := range m {
-		hit := false
-		collect(map[string]any(row), f.path, func(v any) {
+func newClassifier(n *plan.Node, owned, shared nodeInputs) *classifier {
+	return &classifier{owned: matchFields(n, owned), shared: matchFields(n, shared)}
+}
+
+func (f *matchField) matches(row connector.Row) bool {
+	hit := false
+	collect(map[string]any(row), f.path, func(v any) {
+		if !hit {
 			if c, ok := cast(f.typ, v); ok && f.values.has(c) {
 				hit = true
 			}
-		})
-		if hit {
-			fields = append(fields, f.name)
+		}
+	})
+	return hit
+}
+
+// mark marks row shared, with the shared input fields that hold one of
+// the values that found it, unless it is the subject's, and reports
+// whether it did.
+func (c *classifier) mark(row connector.Row) bool {
+	for i := range c.owned {
+		if c.owned[i].matches(row) {
+			return false
+		}
+	}
+	fields := []any{}
+	for i := range c.shared {
+		if c.shared[i].matches(row) {
+			fields = append(fields, c.shared[i].name)
 		}
 	}
 	row[sharedKey] = fields
+	return true
+}
+
+// mergeInputs returns the union of the owned and shared inputs, by field.
+func mergeInputs(owned, shared nodeInputs) nodeInputs {
+	if len(shared) == 0 {
+		return owned
+	}
+	out := nodeInputs{}
+	for _, in := range []nodeInputs{owned, shared} {
+		for k, vs := range in {
+			if out[k] == nil {
+				out[k] = &valueSet{}
+			}
+			for _, v := range vs.values {
+				out[k].add(v)
+			}
+		}
+	}
+	return out
 }
 
 // isShared reports whether row was found only through shared references.

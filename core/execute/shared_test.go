@@ -137,9 +137,9 @@ func TestSharedReferences(t *testing.T) {
 		pkg: map[string][]map[string]any{
 			"desk:staff": {{"id": 1.0, "email": "carol@example.com"}},
 			"desk:tickets": {
+				{"assignee_id": 1.0},
+				{"assignee_id": 1.0},
 				{"requester": "carol@example.com", "body": "carol's"},
-				{"assignee_id": 1.0},
-				{"assignee_id": 1.0},
 			},
 			"desk:notes": {{"text": "about carol"}},
 		},
@@ -186,6 +186,10 @@ func TestSharedReferences(t *testing.T) {
 			}
 			if !reflect.DeepEqual(req.Counts, tc.counts) {
 				t.Errorf("counts %v, want %v", req.Counts, tc.counts)
+			}
+			// Shared inputs add no query: one per collection.
+			if got := e.db.calls.Load(); got != 3 {
+				t.Errorf("%d Access calls, want 3 (one per collection)", got)
 			}
 
 			// Erasure: only the subject's rows change.
