@@ -245,12 +245,6 @@ func sharedOf(n *Node) (Shared, bool) {
 	return sh, len(sh.Fields) > 0
 }
 
-// SharedFields returns the fields of n that shared inputs find rows by.
-func (n *Node) SharedFields() []dataset.Path {
-	sh, _ := sharedOf(n)
-	return sh.Fields
-}
-
 func listOrNone(names []string) string {
 	if len(names) == 0 {
 		return "none"
