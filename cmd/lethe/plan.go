@@ -158,7 +158,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 			preview = dryRunPreviewer(cfg, host)
 		}
 	}
-	return writePlan(stdout, stderr, g, pol, a.identities.names, a.json, preview)
+	return writePlan(stdout, stderr, g, pol, planRequest{identities: a.identities.names, normalize: cfg.Normalizations()}, a.json, preview)
 }
 
 // findPolicy returns the named policy, or an error listing the declared ones.
@@ -187,10 +187,17 @@ func hasErasure(p *policy.Policy) bool {
 	return false
 }
 
+// planRequest is what a planned request supplies: identity names, and the
+// normalizations the configuration declares for identities.
+type planRequest struct {
+	identities []string
+	normalize  map[string][]string
+}
+
 // writePlan plans a request for pol supplying the named identities and
 // prints it. It is the command's core, apart from loading.
-func writePlan(stdout, stderr io.Writer, g *graph.Graph, pol *policy.Policy, identities []string, asJSON bool, preview QueryPreviewer) int {
-	p, err := plan.New(g, plan.Options{Identities: identities, Erasure: hasErasure(pol)})
+func writePlan(stdout, stderr io.Writer, g *graph.Graph, pol *policy.Policy, req planRequest, asJSON bool, preview QueryPreviewer) int {
+	p, err := plan.New(g, plan.Options{Identities: req.identities, Erasure: hasErasure(pol), Normalize: req.normalize})
 	if err != nil {
 		fmt.Fprintf(stderr, "lethe plan: policy %q: %v\n", pol.Name, err)
 		return 1

@@ -351,7 +351,7 @@ func TestWritePlan(t *testing.T) {
 		return "SELECT id, email\nFROM customer WHERE email IN ($1)", nil
 	}
 	var out, errOut bytes.Buffer
-	if code := writePlan(&out, &errOut, g, access, []string{"email"}, false, preview); code != 0 {
+	if code := writePlan(&out, &errOut, g, access, planRequest{identities: []string{"email"}}, false, preview); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	want := `Policy: a (access)
@@ -375,7 +375,7 @@ Access order (2 collections):
 	}
 
 	out.Reset()
-	if code := writePlan(&out, &errOut, g, both, []string{"email"}, false, nil); code != 0 {
+	if code := writePlan(&out, &errOut, g, both, planRequest{identities: []string{"email"}}, false, nil); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), "Policy: b (access, erasure)\n") ||

@@ -225,6 +225,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		ids = []string{req.ID}
+		for _, name := range sortedNames(req.Normalized) {
+			fmt.Fprintf(stdout, "Identity %s normalized at intake: %s\n", name, strings.Join(req.Normalized[name], ", "))
+		}
 	}
 
 	exit := 0
@@ -309,6 +312,7 @@ type progress struct {
 
 type stepResult struct {
 	found, masked       int64
+	shared              int64
 	accessDur, eraseDur time.Duration
 	status              string
 	location            string
@@ -361,8 +365,11 @@ func (p *progress) observe(ev execute.Progress) {
 		switch ev.Phase {
 		case store.PhaseAccess:
 			s := p.step(ev.Node)
-			s.found, s.accessDur, s.status = ev.Rows, ev.Duration, "found"
+			s.found, s.shared, s.accessDur, s.status = ev.Rows, ev.Shared, ev.Duration, "found"
 			line = fmt.Sprintf("access   %-32s %8s  %s", ev.Node, plural(int(ev.Rows), "row"), ev.Duration.Round(time.Millisecond))
+			if ev.Shared > 0 {
+				line += fmt.Sprintf("  (%d shared, not erased)", ev.Shared)
+			}
 		case store.PhaseErasure:
 			s := p.step(ev.Node)
 			s.masked, s.eraseDur, s.status = ev.Masked, ev.Duration, "masked"
@@ -417,7 +424,7 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 	defer p.mu.Unlock()
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLLECTION\tFOUND\tMASKED\tDURATION\tSTATUS")
+	fmt.Fprintln(tw, "COLLECTION\tFOUND\tMASKED\tSHARED\tDURATION\tSTATUS")
 	names := make([]string, 0, len(req.Counts))
 	for k := range req.Counts {
 		names = append(names, k)
@@ -428,21 +435,28 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 		}
 	}
 	sort.Strings(names)
+	var shared []string
 	for _, k := range names {
 		c, counted := req.Counts[k]
 		s := p.steps[k]
 		if !counted && s != nil {
 			// The request ended before its counts were recorded (an
 			// error): show what this run saw.
-			c.Found, c.Masked = s.found, s.masked
+			c.Found, c.Masked, c.Shared = s.found, s.masked, s.shared
 		}
 		status, dur := "done (earlier run)", time.Duration(0)
 		if s != nil {
 			status, dur = s.status, s.accessDur+s.eraseDur
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", k, c.Found, c.Masked, dur.Round(time.Millisecond), status)
+		if c.Shared > 0 {
+			shared = append(shared, fmt.Sprintf("%s (%s)", k, plural(int(c.Shared), "row")))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", k, c.Found, c.Masked, c.Shared, dur.Round(time.Millisecond), status)
 	}
 	tw.Flush()
+	if len(shared) > 0 {
+		fmt.Fprintf(w, "\nShared, not erased: %s: found only through references declared shared; they belong to someone else, so the package holds only their fields that point at the subject.\n", strings.Join(shared, ", "))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Status: %s in %s\n", req.Status, took.Round(time.Millisecond))
 	if req.Reason != "" {
@@ -451,4 +465,14 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 	for _, loc := range req.Locations {
 		fmt.Fprintf(w, "Package: %s\n", loc)
 	}
+}
+
+// sortedNames returns m's keys in order.
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

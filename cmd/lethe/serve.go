@@ -313,7 +313,7 @@ func previewer(current func() *config.Config, host *pluginhost.Host) func(ctx co
 		if pol == nil {
 			return nil, fmt.Errorf("unknown policy %q", policy)
 		}
-		p, err := plan.New(g, plan.Options{Identities: identities, Erasure: hasErasure(pol)})
+		p, err := plan.New(g, plan.Options{Identities: identities, Erasure: hasErasure(pol), Normalize: cfg.Normalizations()})
 		if err != nil {
 			return nil, err
 		}

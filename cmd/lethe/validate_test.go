@@ -95,6 +95,12 @@ func TestValidateCommand(t *testing.T) {
 		"main.hcl": validateHCL,
 		"more.hcl": "dataset \"app2\" {\n  connection = \"db\"\n  collection \"lonely\" {\n    field \"id\" {\n      type = \"integer\"\n    }\n  }\n}\n",
 	})
+	// Orders name a referrer among the customers: one person pointing at
+	// another, not declared shared.
+	referrer := validateDir(t, map[string]string{
+		"main.hcl": validateHCL,
+		"more.hcl": "dataset \"app2\" {\n  connection = \"db\"\n  collection \"signups\" {\n    field \"referred_by\" {\n      type = \"integer\"\n      reference \"app.customer.id\" {}\n    }\n  }\n}\n",
+	})
 	tests := []struct {
 		name   string
 		args   []string
@@ -108,6 +114,8 @@ func TestValidateCommand(t *testing.T) {
 		{name: "errors", args: []string{broken}, code: 1,
 			stdout: broken + ": 2 datasets, 3 collections, 2 policies: invalid, 1 error, 1 warning\n",
 			stderr: []string{"Error: Unknown field type", "more.hcl line 5", `5:       type = "strin"`, `Field "extra.c.f" has type "strin"`}},
+		{name: "person to person reference", args: []string{referrer}, code: 0, stdout: "valid, 2 warnings",
+			stderr: []string{"Warning: Reference may join two different people", "more.hcl line 6", "write shared = true in the reference block", "shared = false to silence"}},
 		{name: "graph errors", args: []string{unreachable}, code: 1, stdout: "invalid", stderr: []string{"app2.lonely"}},
 		{name: "flags after the directory", args: []string{valid, "--start-timeout", "5s"}, code: 0, stdout: "valid"},
 		{name: "plugins not found", args: []string{"--plugins", "--plugin-dir", t.TempDir(), valid}, code: 1,

@@ -166,8 +166,12 @@ dataset "crm" {
       field "internal_customer_id" {
         type       = "string"
         categories = ["system.operations"]
+        # The customer who left the feedback is the profile's owner: the
+        # profile is theirs, not someone else's. shared = false (the
+        # default) says so explicitly.
         reference "crm.profiles.internal_id" {
           direction = "to"
+          shared    = false
         }
       }
     }

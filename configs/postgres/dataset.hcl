@@ -247,9 +247,14 @@ dataset "shop" {
     field "assignee_id" {
       type       = "integer"
       categories = ["system.operations"]
-      # An employee's own request also finds the tickets they handled.
+      # An employee's own request also finds the tickets they handled, but
+      # a ticket is its requester's, not its assignee's: the reference is
+      # shared. The assignee's package shows only this field of those
+      # tickets (their own id), their erasure leaves the tickets alone, and
+      # the tickets lead nowhere further for them.
       reference "shop.employees.id" {
         direction = "from"
+        shared    = true
       }
     }
     field "opened_at" {

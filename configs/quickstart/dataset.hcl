@@ -10,6 +10,17 @@
 #   from    their values find rows here (orders.customer_id <- customers.id)
 #   omitted either way, oriented by whichever side is reached first
 #
+# A reference declared `shared = true` (support_tickets.assignee_id) joins
+# two different people: the rows it reaches are someone else's, never
+# erased, and only their pointing field goes into the package.
+#
+# Identity values match exactly. To match e-mails regardless of case and
+# surrounding spaces, declare it once (applied when a request is submitted):
+#
+#   identity "email" {
+#     normalize = ["trim", "lowercase"]
+#   }
+#
 # Fields targeted by a masking strategy other than null_rewrite declare
 # type = "string"; the others declare their type too, which is how values
 # read from one table are cast before they query the next.
@@ -259,9 +270,14 @@ dataset "shop" {
     field "assignee_id" {
       type       = "integer"
       categories = ["system.operations"]
-      # An employee's own request also finds the tickets they handled.
+      # An employee's own request also finds the tickets they handled, but
+      # a ticket is its requester's, not its assignee's: the reference is
+      # shared. The assignee's package shows only this field of those
+      # tickets (their own id), their erasure leaves the tickets alone, and
+      # the tickets lead nowhere further for them.
       reference "shop.employees.id" {
         direction = "from"
+        shared    = true
       }
     }
     field "opened_at" {

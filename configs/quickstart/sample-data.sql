@@ -13,7 +13,10 @@
 -- employee 3): she has rows in every table. Everyone else is there so that
 -- a request touching the wrong rows shows: Jane Doe <jane.doe@example.org>
 -- is another person with the same name, Bob copied Jane on his ticket, and
--- Jane shares no address, card or login with anyone.
+-- Jane shares no address, card or login with anyone. Carol (employee 1)
+-- is the support agent assigned to Jane's ticket 1 and Alice's ticket 3:
+-- those tickets are not hers (dataset.hcl declares the assignee reference
+-- shared), so her requests must not return or change them.
 
 DROP TABLE IF EXISTS order_items;
 DROP TABLE IF EXISTS orders;

@@ -311,6 +311,10 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request, _ Principal) er
 		return badRequest("identity must be name:value, such as email:jane@example.com")
 	}
 	cfg := s.cfg()
+	// Look the value up as intake stored it (identity normalizations).
+	if ids, _, err := execute.NormalizeIdentities(cfg, map[string]string{name: value}); err == nil {
+		value = ids[name]
+	}
 	out := ConsentPreferences{History: []ConsentRecord{}}
 	for page := 1; ; page++ {
 		reqs, total, err := s.o.Store.List(r.Context(), store.Filter{

@@ -26,10 +26,12 @@ type PrivacyRequestCreate struct {
 // PrivacyRequest is a privacy request as the API shows it. Identity values
 // are never returned: only their names.
 type PrivacyRequest struct {
-	ID                   string                      `json:"id"`
-	Status               store.Status                `json:"status"`
-	PolicyKey            string                      `json:"policy_key"`
-	Identities           []string                    `json:"identity_types"`
+	ID         string       `json:"id"`
+	Status     store.Status `json:"status"`
+	PolicyKey  string       `json:"policy_key"`
+	Identities []string     `json:"identity_types"`
+	// Normalized: identity name -> normalizations applied at intake.
+	Normalized           map[string][]string         `json:"identity_normalizations,omitempty"`
 	ExternalID           string                      `json:"external_id,omitempty"`
 	Source               string                      `json:"source"`
 	CreatedAt            time.Time                   `json:"created_at"`
@@ -91,6 +93,7 @@ func view(r *store.Request) PrivacyRequest {
 		ID: r.ID, Status: r.Status, PolicyKey: r.Policy, ExternalID: r.ExternalID, Source: r.Source,
 		CreatedAt: r.CreatedAt.UTC(), StartedProcessingAt: timePtr(r.StartedAt), FinishedProcessingAt: timePtr(r.FinishedAt),
 		DueDate: timePtr(r.DueAt), ReviewedBy: r.ReviewedBy, Reason: r.Reason, Counts: r.Counts, Results: r.Locations, Attempt: r.Attempt,
+		Normalized: r.Normalized,
 	}
 	for name := range r.Identities {
 		v.Identities = append(v.Identities, name)
@@ -254,6 +257,10 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, _ Principa
 		name, value, ok := strings.Cut(v, ":")
 		if !ok || name == "" || value == "" {
 			return badRequest("identity must be name:value, such as email:jane@example.com")
+		}
+		// Look the value up as intake stored it (identity normalizations).
+		if ids, _, err := execute.NormalizeIdentities(s.cfg(), map[string]string{name: value}); err == nil {
+			value = ids[name]
 		}
 		f.Identity = &store.IdentityMatch{Name: name, Value: value}
 	}

@@ -18,6 +18,7 @@ func (c *Config) Clone() *Config {
 	n.Datasets = slices.Clone(c.Datasets)
 	n.Policies = slices.Clone(c.Policies)
 	n.Categories = slices.Clone(c.Categories)
+	n.Identities = slices.Clone(c.Identities)
 	n.secrets = maps.Clone(c.secrets)
 	n.sensitive = maps.Clone(c.sensitive)
 	if n.secrets == nil {

@@ -1,6 +1,7 @@
 // Package config loads a Lethe deployment: a directory of *.hcl files with
-// server, auth, drp, plugin, connection, storage, dataset, policy and
-// data_category blocks (see design/CONFIG.md).
+// server, auth, drp, plugin, connection, storage, dataset, policy,
+// data_category and identity blocks (see design/CONFIG.md and
+// docs/configuration.md).
 //
 // Load parses and decodes the files, reporting syntax, unknown or
 // duplicate blocks and attributes, and wrong types. Validate then checks
@@ -75,6 +76,8 @@ type Config struct {
 	Storages    []*Storage
 	Datasets    []*dataset.Dataset
 	Policies    []*policy.Policy
+	// Identities are the identity blocks (normalizations), in file order.
+	Identities []*Identity
 	// Categories are the data_category blocks, in the order they were added
 	// to Taxonomy.
 	Categories []*Category

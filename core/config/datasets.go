@@ -61,7 +61,7 @@ func (l *loader) fields(blocks []*hcl.Block) []*dataset.Field {
 }
 
 func (l *loader) reference(b *hcl.Block) (dataset.Reference, bool) {
-	bd := l.content(b, []string{"direction"}, nil)
+	bd := l.content(b, []string{"direction", "shared"}, nil)
 	target, err := dataset.ParseFieldAddress(b.Labels[0])
 	if err != nil {
 		l.errorf(b.LabelRanges[0], "Invalid reference", "The %s; write the referenced field as \"dataset.collection.field\" (sub-fields as dataset.collection.field.sub).", err)
@@ -71,5 +71,6 @@ func (l *loader) reference(b *hcl.Block) (dataset.Reference, bool) {
 	if v, ok := bd.str("direction"); ok {
 		ref.Direction = dataset.Direction(v) // checked by Validate
 	}
+	ref.Shared, _ = bd.boolean("shared")
 	return ref, true
 }

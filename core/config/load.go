@@ -259,6 +259,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "dataset", LabelNames: []string{"name"}},
 		{Type: "policy", LabelNames: []string{"name"}},
 		{Type: "data_category", LabelNames: []string{"name"}},
+		{Type: "identity", LabelNames: []string{"name"}},
 	},
 }
 
@@ -309,6 +310,8 @@ func (l *loader) decodeFile(file *hcl.File) []*Category {
 			if p := l.policy(b); p != nil {
 				l.cfg.Policies = append(l.cfg.Policies, p)
 			}
+		case "identity":
+			l.identity(b)
 		case "data_category":
 			if c := l.category(b); c != nil {
 				cats = append(cats, c)

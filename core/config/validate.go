@@ -37,6 +37,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 	for _, p := range policy.ValidateAll(c.Policies, tax, storages) {
 		diags = append(diags, problem(p.Severity == policy.Warning, p.Summary, p.Detail, p.Range))
 	}
+	diags = append(diags, c.checkIdentities()...)
 	diags = append(diags, c.checkErasure()...)
 	diags = append(diags, c.checkDRP()...)
 	return c.sanitize(diags)

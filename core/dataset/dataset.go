@@ -55,9 +55,15 @@ func (a CollectionAddress) String() string { return a.Dataset + "." + a.Collecti
 type Reference struct {
 	Target    FieldAddress
 	Direction Direction
-	Range     hcl.Range
-	// Ranges holds where attributes were declared ("direction"); nil when
-	// the reference did not come from HCL.
+	// Shared says that the rows the reference reaches are not the data
+	// subject's own (an assignee, a referrer, a shared household address):
+	// rows reached only through shared references are never erased, give
+	// the access package only the fields that point at the subject, and
+	// find no further rows.
+	Shared bool
+	Range  hcl.Range
+	// Ranges holds where attributes were declared ("direction", "shared");
+	// nil when the reference did not come from HCL.
 	Ranges map[string]hcl.Range
 }
 

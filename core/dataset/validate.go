@@ -244,11 +244,11 @@ func (v *validator) field(ds *Dataset, c *Collection, path Path, addr string, f 
 			continue
 		}
 		refs[key] = true
-		v.reference(ds, c, addr, ref)
+		v.reference(ds, c, f, addr, ref)
 	}
 }
 
-func (v *validator) reference(ds *Dataset, c *Collection, addr string, ref Reference) {
+func (v *validator) reference(ds *Dataset, c *Collection, f *Field, addr string, ref Reference) {
 	t := ref.Target
 	switch ref.Direction {
 	case DirectionTo, DirectionFrom, DirectionEither:
@@ -279,6 +279,7 @@ func (v *validator) reference(ds *Dataset, c *Collection, addr string, ref Refer
 		return
 	}
 	fields := tc.Fields
+	var target *Field
 	for i, part := range t.Field {
 		var found *Field
 		names := make([]string, 0, len(fields))
@@ -294,6 +295,15 @@ func (v *validator) reference(ds *Dataset, c *Collection, addr string, ref Refer
 			return
 		}
 		fields = found.Fields
+		target = found
+	}
+	if _, declared := ref.Ranges["shared"]; !declared && !ref.Shared {
+		path := Path(strings.Split(strings.TrimPrefix(addr, ds.Name+"."+c.Name+"."), "."))
+		if why := sharedHint(c, path, f, tc, t.Field, target); why != "" {
+			v.warnf(ref.Range, "Reference may join two different people",
+				"Field %q references %q, and %s. If the rows it reaches belong to someone else (an assignee, a referrer, a shared address), write shared = true in the reference block: those rows are then never erased, and access packages hold only the field that points at the subject. If they are the subject's own rows, write shared = false to silence this warning.",
+				addr, t.String(), why)
+		}
 	}
 }
 

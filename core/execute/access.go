@@ -60,11 +60,15 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 	if conn == nil {
 		return fault.AsPermanent(fmt.Errorf("access %s: dataset %s names connection %q, which is not declared", name, n.Dataset.Name, n.Dataset.Connection))
 	}
-	inputs, dropped, err := r.inputs(ctx, n)
+	owned, shared, dropped, err := r.inputs(ctx, n)
 	if err != nil {
 		return fmt.Errorf("access %s: gather inputs: %w", name, err)
 	}
-	queries, entries := buildQueries(n, inputs)
+	queries, entries := buildQueries(n, mergeInputs(owned, shared))
+	var cls *classifier
+	if len(shared) > 0 {
+		cls = newClassifier(n, owned, shared)
+	}
 	var detail string
 	if dropped > 0 {
 		detail = fmt.Sprintf("%d input values did not convert to the field's type and were dropped", dropped)
@@ -78,34 +82,45 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 		func(attempt int) error {
 			started := time.Now()
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeStarted, Attempt: attempt})
-			rows, err := r.queryNode(ctx, n, conn, queries, entries)
+			rows, sharedRows, err := r.queryNode(ctx, n, conn, queries, entries, cls)
 			if err != nil {
 				return err
 			}
 			if err := r.e.failpoint(PointAccessFinish, name); err != nil {
 				return err
 			}
+			if sharedRows > 0 {
+				ev := store.Event{Type: store.EventRowsShared, Phase: store.PhaseAccess, Node: name, Rows: sharedRows, Attempt: attempt}
+				if _, err := st.AppendEvent(context.WithoutCancel(ctx), r.req.ID, ev); err != nil {
+					return fmt.Errorf("record shared rows of %s: %w", name, err)
+				}
+			}
 			d := time.Since(started)
-			res := store.NodeResult{Rows: rows, Duration: d, Attempts: attempt, Detail: detail}
+			res := store.NodeResult{Rows: rows, Shared: sharedRows, Duration: d, Attempts: attempt, Detail: detail}
 			ev := store.Event{Type: store.EventNodeDone, Phase: store.PhaseAccess, Node: name, Rows: rows, DurationMS: d.Milliseconds(), Attempt: attempt}
 			if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseAccess, name, res, ev); err != nil {
 				return fmt.Errorf("checkpoint %s: %w", name, err)
 			}
-			r.log.Info("node done", "phase", "access", "node", name, "rows", rows, "queries", len(queries), "duration", d)
-			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeDone, Rows: rows, Duration: d, Attempt: attempt})
+			r.log.Info("node done", "phase", "access", "node", name, "rows", rows, "shared", sharedRows, "queries", len(queries), "duration", d)
+			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeDone, Rows: rows, Shared: sharedRows, Duration: d, Attempt: attempt})
 			return nil
 		})
 }
 
 // queryNode issues the node's queries and stores the rows page by page.
-func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connection, queries []query, entries []entryArray) (int64, error) {
+// When the node has shared inputs, cls decides for each row whether it is
+// the subject's (a seed or a normal input holds one of its values) or
+// someone else's, stored marked shared. It returns the rows stored and,
+// among them, the shared ones.
+func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connection, queries []query, entries []entryArray,
+	cls *classifier) (int64, int64, error) {
 	name := n.Address.String()
 	if len(queries) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	c, err := r.e.connector(ctx, conn)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	fields := make([]connector.Path, 0, len(n.Collection.Fields))
 	for _, f := range n.Collection.Fields {
@@ -113,11 +128,12 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 	}
 	pk := primaryKeys(n.Collection)
 	var (
-		buf   pageBuffer
-		page  int
-		total int64
-		seen  map[string]struct{}
-		kbuf  []byte
+		buf    pageBuffer
+		page   int
+		total  int64
+		shared int64
+		seen   map[string]struct{}
+		kbuf   []byte
 	)
 	if len(queries) > 1 {
 		// Several queries can return the same row; keep it once.
@@ -161,6 +177,9 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 					seen[k] = struct{}{}
 				}
 				markMatches(row, entries)
+				if cls != nil && cls.mark(row) {
+					shared++
+				}
 				if err := buf.add(row); err != nil {
 					return fault.AsPermanent(err)
 				}
@@ -174,13 +193,13 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if err := flush(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return total, nil
+	return total, shared, nil
 }
 
 // rowKey identifies a row by its primary key, or by all its values when
@@ -222,10 +241,10 @@ type nodeInputs map[string]*valueSet
 // inputs gathers the values that find the node's rows: the request's
 // identities for seeded fields, and the values its parents returned for
 // each incoming reference, cast to this field's type and de-duplicated.
-func (r *run) inputs(ctx context.Context, n *plan.Node) (nodeInputs, int, error) {
-	in := nodeInputs{}
-	dropped := 0
-	add := func(path dataset.Path, v any) {
+// The values of shared references are gathered apart (shared).
+func (r *run) inputs(ctx context.Context, n *plan.Node) (in, shared nodeInputs, dropped int, err error) {
+	in, shared = nodeInputs{}, nodeInputs{}
+	add := func(in nodeInputs, path dataset.Path, v any) {
 		f := n.Collection.Field(path)
 		typ := ""
 		if f != nil {
@@ -244,19 +263,23 @@ func (r *run) inputs(ctx context.Context, n *plan.Node) (nodeInputs, int, error)
 	}
 	for _, s := range n.Seeds {
 		if v, ok := r.req.Identities[s.Identity]; ok {
-			add(s.Field, v)
+			add(in, s.Field, v)
 		}
 	}
 	for _, inp := range n.Inputs {
 		vals, err := r.parentValues(ctx, inp.From)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
+		}
+		dest := in
+		if inp.Shared {
+			dest = shared
 		}
 		for _, v := range vals {
-			add(inp.To, v)
+			add(dest, inp.To, v)
 		}
 	}
-	return in, dropped, nil
+	return in, shared, dropped, nil
 }
 
 // parentValues returns the values at a done parent's field, read once from
@@ -275,6 +298,9 @@ func (r *run) parentValues(ctx context.Context, from dataset.FieldAddress) ([]an
 		node := from.CollectionAddress().String()
 		pv.err = r.e.opts.Store.ReadRows(ctx, r.req.ID, store.PhaseAccess, node, func(_ int, data []byte) error {
 			return decodePage(data, func(row connector.Row) error {
+				if isShared(row) {
+					return nil // someone else's row finds nothing more
+				}
 				collect(map[string]any(accessView(row)), from.Field, set.add)
 				return nil
 			})

@@ -212,7 +212,7 @@ func accessView(row connector.Row) connector.Row {
 	marks := matches(row)
 	out := make(connector.Row, len(row))
 	for k, v := range row {
-		if k != matchedKey {
+		if k != matchedKey && k != sharedKey {
 			out[k] = v
 		}
 	}

@@ -154,38 +154,47 @@ func (r *run) eraseNode(ctx context.Context, ds *dataset.Dataset, c *dataset.Col
 		func(attempt int) error {
 			started := time.Now()
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseErasure, Node: name, Event: store.EventNodeStarted, Attempt: attempt})
-			rows, affected, err := r.eraseRows(ctx, conn, addr, fields, pk)
+			rows, affected, shared, err := r.eraseRows(ctx, conn, addr, fields, pk)
 			if err != nil {
 				return err
 			}
 			if err := r.e.failpoint(PointErasureFinish, name); err != nil {
 				return err
 			}
+			if shared > 0 {
+				ev := store.Event{Type: store.EventRowsShared, Phase: store.PhaseErasure, Node: name, Rows: shared, Attempt: attempt}
+				if _, err := st.AppendEvent(context.WithoutCancel(ctx), r.req.ID, ev); err != nil {
+					return fmt.Errorf("record shared rows of %s: %w", name, err)
+				}
+				r.log.Info("shared rows not erased", "node", name, "rows", shared)
+			}
 			d := time.Since(started)
-			res := store.NodeResult{Rows: rows, Masked: affected, Duration: d, Attempts: attempt}
+			res := store.NodeResult{Rows: rows, Masked: affected, Shared: shared, Duration: d, Attempts: attempt}
 			ev := store.Event{Type: store.EventNodeDone, Phase: store.PhaseErasure, Node: name, Rows: affected, DurationMS: d.Milliseconds(), Attempt: attempt}
 			if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseErasure, name, res, ev); err != nil {
 				return fmt.Errorf("checkpoint erasure of %s: %w", name, err)
 			}
 			r.log.Info("node done", "phase", "erasure", "node", name, "updates", rows, "rows_affected", affected, "duration", d)
-			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseErasure, Node: name, Event: store.EventNodeDone, Rows: rows, Masked: affected, Duration: d, Attempt: attempt})
+			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseErasure, Node: name, Event: store.EventNodeDone, Rows: rows, Masked: affected, Shared: shared, Duration: d, Attempt: attempt})
 			return nil
 		})
 }
 
 // eraseRows reads the node's access rows, masks the targeted values and
-// sends the updates in batches. It returns the updates sent and the rows
-// the database reports changed.
-func (r *run) eraseRows(ctx context.Context, conn *config.Connection, addr dataset.CollectionAddress, fields []maskedField, pk []string) (int64, int64, error) {
+// sends the updates in batches. Rows found only through shared references
+// are someone else's and are left alone. It returns the updates sent, the
+// rows the database reports changed and the shared rows left alone.
+func (r *run) eraseRows(ctx context.Context, conn *config.Connection, addr dataset.CollectionAddress, fields []maskedField, pk []string) (int64, int64, int64, error) {
 	name := addr.String()
 	c, err := r.e.connector(ctx, conn)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var (
 		batch    []connector.RowUpdate
 		updates  int64
 		affected int64
+		shared   int64
 		batchNo  int
 	)
 	send := func() error {
@@ -208,6 +217,10 @@ func (r *run) eraseRows(ctx context.Context, conn *config.Connection, addr datas
 	}
 	err = r.e.opts.Store.ReadRows(ctx, r.req.ID, store.PhaseAccess, name, func(_ int, data []byte) error {
 		return decodePage(data, func(row connector.Row) error {
+			if isShared(row) {
+				shared++
+				return nil
+			}
 			u, ok, err := r.update(row, fields, pk, name)
 			if err != nil || !ok {
 				return err
@@ -222,7 +235,7 @@ func (r *run) eraseRows(ctx context.Context, conn *config.Connection, addr datas
 	if err == nil {
 		err = send()
 	}
-	return updates, affected, err
+	return updates, affected, shared, err
 }
 
 // update builds one row's update: its primary key, and the masked value of

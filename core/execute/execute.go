@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/graph"
+	"github.com/lethehq/lethe/core/identity"
 	"github.com/lethehq/lethe/core/mask"
 	"github.com/lethehq/lethe/core/plan"
 	"github.com/lethehq/lethe/core/policy"
@@ -89,10 +91,13 @@ type Progress struct {
 	Event     store.EventType
 	Rows      int64
 	Masked    int64
-	Duration  time.Duration
-	Attempt   int
-	Err       error
-	Location  string
+	// Shared counts the rows found only through shared references: in
+	// access, among Rows; in erasure, the rows left unmasked for that.
+	Shared   int64
+	Duration time.Duration
+	Attempt  int
+	Err      error
+	Location string
 }
 
 // Engine runs requests. It is safe for concurrent use; limits on parallel
@@ -232,11 +237,17 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	if len(s.Identities) == 0 {
 		return nil, errors.New("no identity given; give at least one, e.g. email")
 	}
-	names := make([]string, 0, len(s.Identities))
 	for k, v := range s.Identities {
 		if v == "" {
 			return nil, fmt.Errorf("identity %q is empty", k)
 		}
+	}
+	identities, normalized, err := NormalizeIdentities(sn.cfg, s.Identities)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(identities))
+	for k := range identities {
 		names = append(names, k)
 	}
 	switch len(s.ResultKey) {
@@ -275,7 +286,8 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 	r := &store.Request{
 		Policy:         pol.Name,
 		Status:         status,
-		Identities:     s.Identities,
+		Identities:     identities,
+		Normalized:     normalized,
 		ResultKey:      s.ResultKey,
 		Source:         source,
 		ExternalID:     s.ExternalID,
@@ -285,6 +297,39 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 		r.DueAt = time.Now().Add(pol.ExecutionTimeframe).UTC()
 	}
 	return e.opts.Store.CreateRequest(ctx, r, record)
+}
+
+// NormalizeIdentities applies the normalizations cfg declares for each
+// identity (identity blocks) to its value, and returns the values to use
+// and, by identity name, the normalizations applied (nil when none). It is
+// the one place identity values are normalized: Submit calls it for every
+// intake (lethe run, the API, DRP); callers that look requests up by
+// identity value call it too, so that they match what was stored. Values
+// without a declared normalization are returned unchanged (exact match).
+// Errors name the identity, never its value.
+func NormalizeIdentities(cfg *config.Config, ids map[string]string) (map[string]string, map[string][]string, error) {
+	out := make(map[string]string, len(ids))
+	var applied map[string][]string
+	for name, v := range ids {
+		var steps []string
+		if id := cfg.Identity(name); id != nil {
+			steps = id.Normalize
+		}
+		if len(steps) == 0 {
+			out[name] = v
+			continue
+		}
+		nv, err := identity.Normalize(v, steps)
+		if err != nil {
+			return nil, nil, fmt.Errorf("identity %q (normalized with %s): %w", name, strings.Join(steps, ", "), err)
+		}
+		out[name] = nv
+		if applied == nil {
+			applied = map[string][]string{}
+		}
+		applied[name] = append([]string(nil), steps...)
+	}
+	return out, applied, nil
 }
 
 // Cancel stops a running request at its next batch. The caller records why

@@ -252,7 +252,7 @@ func (r *run) finish(ctx context.Context) (*store.Request, error) {
 	counts := map[string]store.NodeCounts{}
 	for k, v := range access {
 		c := counts[k]
-		c.Found = v.Rows
+		c.Found, c.Shared = v.Rows, v.Shared
 		counts[k] = c
 	}
 	for k, v := range erasure {

@@ -126,15 +126,32 @@ func (r *run) writePackage(ctx context.Context, w io.Writer, rule *policy.Rule, 
 	for i := range r.plan.Nodes {
 		node := &r.plan.Nodes[i]
 		sel := pack.NewSelector(node.Collection, rule.Targets)
-		if sel.Empty() {
+		// Shared rows show their pointing fields when the rule covers the
+		// field's categories or those of the field it points at, whose
+		// value (the subject's) it holds.
+		sharedSel := sel
+		if pc := r.pointingCollection(node); pc != nil {
+			sharedSel = pack.NewSelector(pc, rule.Targets)
+		}
+		if sharedSel.Empty() {
 			continue
 		}
 		name := node.Address.Dataset + ":" + node.Address.Collection
-		if err := pw.Begin(name, sel); err != nil {
+		if err := pw.Begin(name, sharedSel); err != nil {
 			return n, err
 		}
 		err := r.e.opts.Store.ReadRows(ctx, r.req.ID, store.PhaseAccess, node.Address.String(), func(_ int, data []byte) error {
 			return decodePage(data, func(row connector.Row) error {
+				if isShared(row) {
+					// Someone else's row: only the fields that point at the
+					// subject, and nothing when the rule selects none of them.
+					view := sharedSel.Apply(sharedView(row))
+					if len(view) == 0 {
+						return nil
+					}
+					n++
+					return pw.Row(view)
+				}
 				n++
 				return pw.Row(sel.Apply(accessView(row)))
 			})

@@ -39,7 +39,7 @@ func Build(datasets []*dataset.Dataset) (*Graph, hcl.Diagnostics) {
 type builder struct {
 	g     *Graph
 	diags hcl.Diagnostics
-	dedup map[edgeKey]struct{}
+	dedup map[edgeKey]*Edge
 }
 
 type edgeKey struct {
@@ -133,7 +133,7 @@ func (b *builder) addNodes(datasets []*dataset.Dataset) {
 // addFields walks every field of every collection, in node order and
 // declaration order, collecting references as edges and identities as seeds.
 func (b *builder) addFields() {
-	b.dedup = map[edgeKey]struct{}{}
+	b.dedup = map[edgeKey]*Edge{}
 	names := map[string]struct{}{}
 	for _, n := range b.g.nodes {
 		b.walkFields(n, nil, n.Collection.Fields, names)
@@ -205,7 +205,7 @@ func (b *builder) addReference(n *Node, path dataset.Path, f *dataset.Field, r *
 			decl, target)
 		return
 	}
-	e := &Edge{Declared: decl, Direction: r.Direction, Range: rng}
+	e := &Edge{Declared: decl, Direction: r.Direction, Shared: r.Shared, Range: rng}
 	switch r.Direction {
 	case dataset.DirectionTo:
 		e.Directed, e.From, e.To, e.from, e.to = true, decl, target, n.id, tn.id
@@ -226,10 +226,15 @@ func (b *builder) addReference(n *Node, path dataset.Path, f *dataset.Field, r *
 		return
 	}
 	key := edgeKey{from: e.from, to: e.to, fromPath: e.From.Field.String(), toPath: e.To.Field.String(), directed: e.Directed}
-	if _, dup := b.dedup[key]; dup {
+	if first, dup := b.dedup[key]; dup {
+		if first.Shared != e.Shared {
+			b.errorf(rng, "Conflicting shared declarations",
+				"The reference between %s and %s is declared twice, on %s and on %s, and only one of them says shared = true. Declare shared the same way on both, or remove one of them.",
+				e.From, e.To, first.Declared, decl)
+		}
 		return
 	}
-	b.dedup[key] = struct{}{}
+	b.dedup[key] = e
 	e.id = int32(len(g.edges))
 	g.edges = append(g.edges, e)
 }

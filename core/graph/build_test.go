@@ -360,3 +360,21 @@ func TestBuildEntryRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestConflictingSharedDeclarations(t *testing.T) {
+	a := fld("id", ref("d.b.a_id", either))
+	b := fld("a_id", ref("d.a.id", either))
+	b.References[0].Shared = true
+	_, diags := Build([]*dataset.Dataset{ds("d",
+		coll("a", a, fld("email", ident("email"))),
+		coll("b", b),
+	)})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "Conflicting shared declarations") {
+		t.Fatalf("want a conflict, got %v", diags)
+	}
+	b.References[0].Shared = false
+	a.References[0].Shared = false
+	if _, diags := Build([]*dataset.Dataset{ds("d", coll("a", a, fld("email", ident("email"))), coll("b", b))}); diags.HasErrors() {
+		t.Fatalf("same declaration twice: %v", diags)
+	}
+}

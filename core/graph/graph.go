@@ -95,7 +95,10 @@ type Edge struct {
 	// direction written on it.
 	Declared  dataset.FieldAddress
 	Direction dataset.Direction
-	Range     hcl.Range
+	// Shared: the rows the edge reaches are not the subject's (the
+	// reference declares shared = true).
+	Shared bool
+	Range  hcl.Range
 
 	id       int32
 	from, to int32 // node ids of From and To

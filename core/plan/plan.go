@@ -25,6 +25,10 @@ type Options struct {
 	Identities []string
 	// Erasure asks for an erasure order (the policy has erasure rules).
 	Erasure bool
+	// Normalize holds, by identity name, the normalizations the
+	// configuration declares for it (shown with the plan; applied to the
+	// values at intake, not here). Only supplied identities are kept.
+	Normalize map[string][]string
 }
 
 // Plan is the plan of one request.
@@ -45,6 +49,24 @@ type Plan struct {
 	// Skipped are the collections the request does not reach, in address
 	// order.
 	Skipped []Skipped
+	// Shared are the reached collections with shared inputs, in access
+	// order: the rows they find only through those inputs are not the
+	// subject's, are never erased and feed no further collection.
+	Shared []Shared
+	// Normalize is Options.Normalize restricted to the supplied
+	// identities that declare normalizations; nil when none does.
+	Normalize map[string][]string
+}
+
+// Shared is a collection reached through shared references.
+type Shared struct {
+	Address dataset.CollectionAddress
+	// Fields are this collection's fields that shared references find rows
+	// by: a shared row's access package holds only these fields.
+	Fields []dataset.Path
+	// All reports that every row of the collection is reached only through
+	// shared references (no seed, no other input): none is erased.
+	All bool
 }
 
 // Node is one collection to query.
@@ -76,6 +98,9 @@ type Seed struct {
 type Input struct {
 	From dataset.FieldAddress // the parent's field
 	To   dataset.Path         // this collection's field
+	// Shared: the reference is declared shared; rows found only through
+	// shared inputs are not the subject's.
+	Shared bool
 }
 
 // Edge is a reference oriented for this request.
@@ -85,6 +110,7 @@ type Edge struct {
 	// the orientation (from the end that ran first).
 	Direction dataset.Direction
 	Declared  dataset.FieldAddress // the field that declares the reference
+	Shared    bool                 // declared shared = true
 }
 
 // ErasureNode is one collection in erasure order.
@@ -152,9 +178,12 @@ func New(g *graph.Graph, opts Options) (*Plan, error) {
 		n.Seeds = seeds[b:len(seeds):len(seeds)]
 		b = len(inputs)
 		for _, l := range s.Inputs {
-			inputs = append(inputs, Input{From: l.From(), To: l.To().Field})
+			inputs = append(inputs, Input{From: l.From(), To: l.To().Field, Shared: l.Edge.Shared})
 		}
 		n.Inputs = inputs[b:len(inputs):len(inputs)]
+		if sh, ok := sharedOf(n); ok {
+			p.Shared = append(p.Shared, sh)
+		}
 		b = len(deps)
 		for _, d := range s.Dependencies {
 			deps = append(deps, d.Address)
@@ -162,7 +191,7 @@ func New(g *graph.Graph, opts Options) (*Plan, error) {
 		n.Dependencies = deps[b:len(deps):len(deps)]
 	}
 	for i, l := range t.Links {
-		p.Edges[i] = Edge{From: l.From(), To: l.To(), Direction: l.Edge.Direction, Declared: l.Edge.Declared}
+		p.Edges[i] = Edge{From: l.From(), To: l.To(), Direction: l.Edge.Direction, Declared: l.Edge.Declared, Shared: l.Edge.Shared}
 	}
 	if opts.Erasure {
 		steps, err := t.Erasure()
@@ -183,12 +212,37 @@ func New(g *graph.Graph, opts Options) (*Plan, error) {
 			p.Erasure[i] = ErasureNode{Address: s.Node.Address, After: after[b:len(after):len(after)]}
 		}
 	}
+	for _, name := range p.Identities {
+		if steps := opts.Normalize[name]; len(steps) > 0 {
+			if p.Normalize == nil {
+				p.Normalize = map[string][]string{}
+			}
+			p.Normalize[name] = append([]string(nil), steps...)
+		}
+	}
 	needs := t.Needs()
 	p.Skipped = make([]Skipped, len(t.Unreached))
 	for i, n := range t.Unreached {
 		p.Skipped[i] = Skipped{Address: n.Address, Identities: needs[i]}
 	}
 	return p, nil
+}
+
+// sharedOf describes n's shared inputs, if it has any.
+func sharedOf(n *Node) (Shared, bool) {
+	sh := Shared{Address: n.Address, All: len(n.Seeds) == 0}
+	seen := map[string]bool{}
+	for _, in := range n.Inputs {
+		if !in.Shared {
+			sh.All = false
+			continue
+		}
+		if k := in.To.String(); !seen[k] {
+			seen[k] = true
+			sh.Fields = append(sh.Fields, in.To)
+		}
+	}
+	return sh, len(sh.Fields) > 0
 }
 
 func listOrNone(names []string) string {

@@ -234,7 +234,8 @@ Skipped (1 collection not reached with these identities):
         "phone_number"
       ]
     }
-  ]
+  ],
+  "shared": []
 }`
 	if string(js) != wantJSON {
 		t.Errorf("JSON:\n%s\nwant:\n%s", js, wantJSON)

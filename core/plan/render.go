@@ -17,6 +17,15 @@ type jsonPlan struct {
 	Edges             []jsonEdge    `json:"edges"`
 	Erasure           []jsonErasure `json:"erasure,omitempty"`
 	Skipped           []jsonSkipped `json:"skipped"`
+	Shared            []jsonShared  `json:"shared"`
+	// Normalize: identity name -> normalizations applied at intake.
+	Normalize map[string][]string `json:"normalize,omitempty"`
+}
+
+type jsonShared struct {
+	Address string   `json:"address"`
+	Fields  []string `json:"fields"`
+	All     bool     `json:"all"`
 }
 
 type jsonNode struct {
@@ -33,8 +42,9 @@ type jsonSeed struct {
 }
 
 type jsonInput struct {
-	From string `json:"from"`
-	To   string `json:"to"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Shared bool   `json:"shared,omitempty"`
 }
 
 type jsonEdge struct {
@@ -42,6 +52,7 @@ type jsonEdge struct {
 	To        string `json:"to"`
 	Direction string `json:"direction"` // "to", "from", or "either" (oriented by the traversal)
 	Declared  string `json:"declared_on"`
+	Shared    bool   `json:"shared,omitempty"`
 }
 
 type jsonErasure struct {
@@ -64,6 +75,15 @@ func (p *Plan) MarshalJSON() ([]byte, error) {
 		Nodes:             make([]jsonNode, len(p.Nodes)),
 		Edges:             make([]jsonEdge, len(p.Edges)),
 		Skipped:           make([]jsonSkipped, len(p.Skipped)),
+		Shared:            make([]jsonShared, len(p.Shared)),
+		Normalize:         p.Normalize,
+	}
+	for i, s := range p.Shared {
+		fields := make([]string, len(s.Fields))
+		for k, f := range s.Fields {
+			fields[k] = f.String()
+		}
+		out.Shared[i] = jsonShared{Address: s.Address.String(), Fields: fields, All: s.All}
 	}
 	for i, n := range p.Nodes {
 		j := jsonNode{
@@ -79,12 +99,12 @@ func (p *Plan) MarshalJSON() ([]byte, error) {
 			j.Seeds[k] = jsonSeed{Identity: s.Identity, Field: s.Field.String()}
 		}
 		for k, in := range n.Inputs {
-			j.Inputs[k] = jsonInput{From: in.From.String(), To: in.To.String()}
+			j.Inputs[k] = jsonInput{From: in.From.String(), To: in.To.String(), Shared: in.Shared}
 		}
 		out.Nodes[i] = j
 	}
 	for i, e := range p.Edges {
-		out.Edges[i] = jsonEdge{From: e.From.String(), To: e.To.String(), Direction: direction(e.Direction), Declared: e.Declared.String()}
+		out.Edges[i] = jsonEdge{From: e.From.String(), To: e.To.String(), Direction: direction(e.Direction), Declared: e.Declared.String(), Shared: e.Shared}
 	}
 	if p.Erasure != nil {
 		out.Erasure = make([]jsonErasure, len(p.Erasure))
@@ -133,6 +153,11 @@ func (p *Plan) RenderAnnotated(w io.Writer, note func(n *Node) []string) error {
 	bw := bufio.NewWriter(w)
 	pr := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	pr("Identities: %s\n", listOrNone(p.Identities))
+	for _, name := range p.Identities {
+		if steps := p.Normalize[name]; len(steps) > 0 {
+			pr("  %s is normalized at intake: %s\n", name, strings.Join(steps, ", "))
+		}
+	}
 	if len(p.UnknownIdentities) > 0 {
 		pr("Ignored identities (no field declares them): %s\n", strings.Join(p.UnknownIdentities, ", "))
 	}
@@ -148,6 +173,10 @@ func (p *Plan) RenderAnnotated(w io.Writer, note func(n *Node) []string) error {
 			pr("  %*s    seed    %s <- identity %s\n", width, "", s.Field, s.Identity)
 		}
 		for _, in := range n.Inputs {
+			if in.Shared {
+				pr("  %*s    input   %s <- %s  (shared)\n", width, "", in.To, in.From)
+				continue
+			}
 			pr("  %*s    input   %s <- %s\n", width, "", in.To, in.From)
 		}
 		if note != nil {
@@ -164,6 +193,20 @@ func (p *Plan) RenderAnnotated(w io.Writer, note func(n *Node) []string) error {
 			if len(e.After) > 0 {
 				pr("  %*s    after   %s\n", width, "", joinAddrs(e.After))
 			}
+		}
+	}
+	if len(p.Shared) > 0 {
+		pr("\nShared, not erased (rows reached only through a shared reference belong to someone else):\n")
+		for _, s := range p.Shared {
+			fields := make([]string, len(s.Fields))
+			for k, f := range s.Fields {
+				fields[k] = f.String()
+			}
+			scope := "rows found only by " + strings.Join(fields, " or ")
+			if s.All {
+				scope = "every row (found only by " + strings.Join(fields, " or ") + ")"
+			}
+			pr("  %s  %s: never erased, packaged as %s only, feed no other collection\n", s.Address, scope, strings.Join(fields, ", "))
 		}
 	}
 	if len(p.Skipped) > 0 {

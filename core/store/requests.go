@@ -36,6 +36,7 @@ type record struct {
 	Counts         map[string]NodeCounts `json:"counts,omitempty"`
 	Locations      []string              `json:"locations,omitempty"`
 	Attempt        int                   `json:"attempt,omitempty"`
+	Normalized     map[string][]string   `json:"normalized,omitempty"`
 	// ExpiresAt is when PurgeExpired may delete pages and secrets.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// PII is the sealed piiBlob, bound to requests/<id>/pii.
@@ -141,7 +142,7 @@ func toRecord(r *Request, pii []byte) *record {
 		ExternalID: r.ExternalID, IdempotencyKey: r.IdempotencyKey,
 		CreatedAt: r.CreatedAt.UTC(), DueAt: utc(r.DueAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
 		ReviewedBy: r.ReviewedBy, Reason: r.Reason, Counts: r.Counts, Locations: r.Locations,
-		Attempt: r.Attempt, PII: pii,
+		Attempt: r.Attempt, Normalized: r.Normalized, PII: pii,
 	}
 }
 
@@ -159,7 +160,7 @@ func (b *Bolt) toRequest(rec *record) (*Request, error) {
 		ExternalID: rec.ExternalID, IdempotencyKey: rec.IdempotencyKey,
 		CreatedAt: rec.CreatedAt, DueAt: rec.DueAt, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		ReviewedBy: rec.ReviewedBy, Reason: rec.Reason, Counts: rec.Counts, Locations: rec.Locations,
-		Attempt: rec.Attempt,
+		Attempt: rec.Attempt, Normalized: rec.Normalized,
 	}
 	plain, err := b.seal.open(rec.PII, piiAAD(rec.ID))
 	if err != nil {

@@ -232,12 +232,19 @@ type Request struct {
 	Locations []string
 	// Attempt counts the runs of the request (retries, requeues).
 	Attempt int
+	// Normalized lists, by identity name, the normalizations applied to the
+	// identity's value at intake ("trim", "lowercase", ...). Not personal
+	// data: names of steps, never values.
+	Normalized map[string][]string
 }
 
 // NodeCounts are a collection's counts shown by the API.
 type NodeCounts struct {
 	Found  int64 `json:"found"`
 	Masked int64 `json:"masked"`
+	// Shared counts the rows found only through shared references: they
+	// belong to someone else, are never erased, and are part of Found.
+	Shared int64 `json:"shared,omitempty"`
 }
 
 // Clone returns a deep copy of r.
@@ -264,6 +271,12 @@ func (r *Request) Clone() *Request {
 	if r.Locations != nil {
 		c.Locations = append([]string(nil), r.Locations...)
 	}
+	if r.Normalized != nil {
+		c.Normalized = make(map[string][]string, len(r.Normalized))
+		for k, v := range r.Normalized {
+			c.Normalized[k] = append([]string(nil), v...)
+		}
+	}
 	return &c
 }
 
@@ -285,8 +298,10 @@ func (p Phase) Valid() bool {
 
 // NodeResult is what a finished node reports.
 type NodeResult struct {
-	Rows     int64         `json:"rows"`
-	Masked   int64         `json:"masked,omitempty"`
+	Rows   int64 `json:"rows"`
+	Masked int64 `json:"masked,omitempty"`
+	// Shared counts rows found only through shared references (never erased).
+	Shared   int64         `json:"shared,omitempty"`
 	Duration time.Duration `json:"duration_ns,omitempty"`
 	// Attempts defaults to the number of BeginNode calls.
 	Attempts int `json:"attempts"`
@@ -308,15 +323,19 @@ const (
 	EventNodeFailed  EventType = "node_failed"
 	EventNodeRetry   EventType = "node_retry"
 	EventNodeSkipped EventType = "node_skipped"
-	EventUploadDone  EventType = "upload_done"
-	EventStatus      EventType = "status"
+	// EventRowsShared records, per collection, the rows found only through
+	// shared references (Rows): they belong to someone else and are
+	// shared, not erased.
+	EventRowsShared EventType = "rows_shared"
+	EventUploadDone EventType = "upload_done"
+	EventStatus     EventType = "status"
 )
 
 // Valid reports whether t is a known event type.
 func (t EventType) Valid() bool {
 	switch t {
 	case EventCreated, EventApproved, EventDenied, EventNodeStarted, EventNodeDone,
-		EventNodeFailed, EventNodeRetry, EventNodeSkipped, EventUploadDone, EventStatus:
+		EventNodeFailed, EventNodeRetry, EventNodeSkipped, EventRowsShared, EventUploadDone, EventStatus:
 		return true
 	}
 	return false
