@@ -66,10 +66,12 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // Ranges maps hold attribute ranges by attribute name.
 type Config struct {
 	// Dir is the directory the files were loaded from.
-	Dir         string
-	Server      Server
-	Auth        Auth
-	DRP         DRP
+	Dir    string
+	Server Server
+	Auth   Auth
+	DRP    DRP
+	// Egress is what plugin configurations may reach (see Egress).
+	Egress      Egress
 	Plugins     []*Plugin
 	Connections []*Connection
 	Storages    []*Storage
