@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/lethehq/lethe/core/config"
@@ -65,6 +66,9 @@ type Options struct {
 	Test func(ctx context.Context, kind, plugin string, cfg map[string]any) error
 	// Apply puts a new configuration in force (the engine's Reconfigure).
 	Apply func(*config.Config) error
+	// Logger receives the details of failed tests, which the API does
+	// not show; nil discards them.
+	Logger hclog.Logger
 }
 
 // DeclaredError refuses a write to an object declared in an HCL file.
@@ -107,6 +111,9 @@ type Catalog struct {
 func Open(ctx context.Context, o Options) (*Catalog, error) {
 	if o.Base == nil || o.Store == nil || o.Schema == nil {
 		return nil, errors.New("catalog: Base, Store and Schema are required")
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
 	}
 	c := &Catalog{o: o, objs: map[string]map[string]json.RawMessage{}, schemas: map[string]schema.Schema{}}
 	for _, k := range kinds {
@@ -267,6 +274,14 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 			msg += ": " + d.Detail
 		}
 		problems = append(problems, msg)
+	}
+	if len(problems) == 0 {
+		problems = c.checkEgress(ctx, cfg, objs)
+	}
+	if len(problems) == 0 {
+		if err := attachEgress(cfg, objs); err != nil {
+			return nil, nil, err
+		}
 	}
 	return cfg, cfg.Sanitize(problems), nil
 }
