@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,6 +133,9 @@ func (c *Catalog) checkEgress(ctx context.Context, cfg *config.Config, objs map[
 			}
 			switch {
 			case a.Path:
+				if !filepath.IsAbs(v) {
+					v = filepath.Join(cfg.Dir, v) // plugins run in the configuration directory
+				}
 				if _, err := pol.CheckPath(v); err != nil {
 					problems = append(problems, fmt.Sprintf("%s %q: config.%s: %v; use a path under the egress block's file_roots", owner, name, a.Name, err))
 				}
