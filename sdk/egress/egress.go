@@ -54,6 +54,24 @@ type Policy struct {
 	// FileRoots are the directories under which files may be opened; none
 	// with Restricted: no file may be opened.
 	FileRoots []string
+	// DenyNetworks are refused like the refused classes, for any policy:
+	// only a network of AllowNetworks inside one of them opens part of it.
+	DenyNetworks []netip.Prefix
+}
+
+// InternalNetworks are the networks of one site rather than the internet:
+// loopback, private (RFC 1918, unique local), shared (RFC 6598) and
+// benchmarking addresses. A policy for destinations that outside parties
+// choose (DRP status callbacks) denies them.
+var InternalNetworks = []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("::1/128"),
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("fc00::/7"),
 }
 
 // refusedClass is a range of addresses refused unless allowed explicitly.
@@ -91,6 +109,13 @@ func (p *Policy) CheckAddr(host string, addr netip.Addr, port uint16) error {
 		for _, c := range refused {
 			if c.prefix.Contains(a) && !p.explicitlyAllows(c.prefix, a) {
 				return fmt.Errorf("%w: %s is %s; allow it with a network inside %s", ErrRefused, a, c.what, c.prefix)
+			}
+		}
+	}
+	for _, a := range embedded(addr) {
+		for _, d := range p.DenyNetworks {
+			if d.Contains(a) && !p.explicitlyAllows(d, a) {
+				return fmt.Errorf("%w: %s is in the denied network %s; allow it with a network inside it", ErrRefused, a, d)
 			}
 		}
 	}

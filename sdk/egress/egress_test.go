@@ -202,3 +202,24 @@ func TestAttachDetach(t *testing.T) {
 		t.Error("Detach accepted a non-string policy")
 	}
 }
+
+func TestDenyNetworks(t *testing.T) {
+	p := &Policy{Restricted: true, AllowNetworks: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"), netip.MustParsePrefix("127.0.0.1/32")}, DenyNetworks: InternalNetworks}
+	for _, c := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"192.0.2.1", true},
+		{"127.0.0.1", true}, // opened by the /32 inside 127.0.0.0/8
+		{"127.0.0.2", false},
+		{"10.1.1.1", false},
+		{"::ffff:10.1.1.1", false},
+		{"::1", false},
+		{"fd12::1", false},
+		{"169.254.169.254", false},
+	} {
+		if err := p.CheckAddr("", netip.MustParseAddr(c.addr), 443); (err == nil) != c.ok {
+			t.Errorf("%s: %v, want ok=%v", c.addr, err, c.ok)
+		}
+	}
+}

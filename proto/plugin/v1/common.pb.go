@@ -487,7 +487,10 @@ type EgressPolicy struct {
 	AllowPorts []uint32 `protobuf:"varint,4,rep,packed,name=allow_ports,json=allowPorts,proto3" json:"allow_ports,omitempty"`
 	// file_roots are the directories files may be under; empty with
 	// restricted: none.
-	FileRoots     []string `protobuf:"bytes,5,rep,name=file_roots,json=fileRoots,proto3" json:"file_roots,omitempty"`
+	FileRoots []string `protobuf:"bytes,5,rep,name=file_roots,json=fileRoots,proto3" json:"file_roots,omitempty"`
+	// deny_networks are refused like the refused classes: only a prefix
+	// of allow_networks inside one of them opens part of it.
+	DenyNetworks  []string `protobuf:"bytes,6,rep,name=deny_networks,json=denyNetworks,proto3" json:"deny_networks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -553,6 +556,13 @@ func (x *EgressPolicy) GetAllowPorts() []uint32 {
 func (x *EgressPolicy) GetFileRoots() []string {
 	if x != nil {
 		return x.FileRoots
+	}
+	return nil
+}
+
+func (x *EgressPolicy) GetDenyNetworks() []string {
+	if x != nil {
+		return x.DenyNetworks
 	}
 	return nil
 }
@@ -1174,7 +1184,7 @@ const file_plugin_v1_common_proto_rawDesc = "" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x120\n" +
 	"\adefault\x18\x06 \x01(\v2\x16.lethe.plugin.v1.ValueR\adefault\x12 \n" +
 	"\vdestination\x18\a \x01(\bR\vdestination\x12\x12\n" +
-	"\x04path\x18\b \x01(\bR\x04path\"\xb6\x01\n" +
+	"\x04path\x18\b \x01(\bR\x04path\"\xdb\x01\n" +
 	"\fEgressPolicy\x12\x1e\n" +
 	"\n" +
 	"restricted\x18\x01 \x01(\bR\n" +
@@ -1185,7 +1195,8 @@ const file_plugin_v1_common_proto_rawDesc = "" +
 	"\vallow_ports\x18\x04 \x03(\rR\n" +
 	"allowPorts\x12\x1d\n" +
 	"\n" +
-	"file_roots\x18\x05 \x03(\tR\tfileRoots\"\xde\x03\n" +
+	"file_roots\x18\x05 \x03(\tR\tfileRoots\x12#\n" +
+	"\rdeny_networks\x18\x06 \x03(\tR\fdenyNetworks\"\xde\x03\n" +
 	"\x05Value\x120\n" +
 	"\x04null\x18\x01 \x01(\x0e2\x1a.lethe.plugin.v1.NullValueH\x00R\x04null\x12\x14\n" +
 	"\x04bool\x18\x02 \x01(\bH\x00R\x04bool\x12\x12\n" +

@@ -20,6 +20,9 @@ func EgressToProto(p *egress.Policy) *pluginv1.EgressPolicy {
 	for _, port := range p.AllowPorts {
 		out.AllowPorts = append(out.AllowPorts, uint32(port))
 	}
+	for _, n := range p.DenyNetworks {
+		out.DenyNetworks = append(out.DenyNetworks, n.String())
+	}
 	return out
 }
 
@@ -36,6 +39,13 @@ func EgressFromProto(p *pluginv1.EgressPolicy) (*egress.Policy, error) {
 			return nil, fmt.Errorf("egress policy: allow_networks %q: %w", s, err)
 		}
 		out.AllowNetworks = append(out.AllowNetworks, n)
+	}
+	for _, s := range p.GetDenyNetworks() {
+		n, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("egress policy: deny_networks %q: %w", s, err)
+		}
+		out.DenyNetworks = append(out.DenyNetworks, n)
 	}
 	for _, port := range p.GetAllowPorts() {
 		if port == 0 || port > 65535 {
