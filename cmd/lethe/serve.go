@@ -120,7 +120,7 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	defer bolt.Close()
 	// Every status change of a DRP request is reported to its agent's
 	// status_callback, if it gave one.
-	callbacks := drp.NewNotifier(drp.NotifierOptions{Store: bolt, Outbox: bolt, Allowed: cfg.DRP.CallbackHosts, Logger: logger.Named("drp")})
+	callbacks := drp.NewNotifier(drp.NotifierOptions{Store: bolt, Outbox: bolt, Allowed: cfg.DRP.CallbackHosts, AllowNetworks: cfg.Egress.AllowNetworks, Logger: logger.Named("drp")})
 	defer callbacks.Close()
 	if err := callbacks.Resume(context.Background()); err != nil {
 		return err
