@@ -1,5 +1,5 @@
 // Package config loads a Lethe deployment: a directory of *.hcl files with
-// server, auth, drp, plugin, connection, storage, dataset, policy and
+// server, auth, drp, egress, plugin, connection, storage, dataset, policy and
 // data_category blocks (see design/CONFIG.md).
 //
 // Load parses and decodes the files, reporting syntax, unknown or
