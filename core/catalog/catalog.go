@@ -130,6 +130,14 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Objects stored before the egress block was tightened still load, so
+	// that a changed policy never keeps the daemon from starting; their
+	// plugins refuse what the policy refuses when they dial or open files.
+	if len(problems) == 0 {
+		for _, p := range c.checkEgress(ctx, cfg, c.objs, nil) {
+			o.Logger.Warn("an object created through the API does not fit the egress policy; its plugin will refuse it", "problem", p)
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("the objects created through the API no longer fit the configuration files; fix the files or remove the objects: %w", &InvalidError{Problems: problems})
 	}
@@ -167,6 +175,15 @@ func (c *Catalog) commit(ctx context.Context, changes []change) error {
 	cfg, problems, err := c.build(ctx, next)
 	if err != nil {
 		return err
+	}
+	if len(problems) == 0 {
+		// Only the objects changed now: one stored before the egress block
+		// was tightened does not block unrelated changes.
+		changed := map[string]bool{}
+		for _, ch := range changes {
+			changed[strings.TrimSuffix(ch.kind, "_secret")+"/"+ch.key] = true
+		}
+		problems = cfg.Sanitize(c.checkEgress(ctx, cfg, next, func(kind, key string) bool { return changed[kind+"/"+key] }))
 	}
 	if len(problems) > 0 {
 		return &InvalidError{Problems: problems}
@@ -274,9 +291,6 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 			msg += ": " + d.Detail
 		}
 		problems = append(problems, msg)
-	}
-	if len(problems) == 0 {
-		problems = c.checkEgress(ctx, cfg, objs)
 	}
 	if len(problems) == 0 {
 		if err := attachEgress(cfg, objs); err != nil {

@@ -118,7 +118,8 @@ func attachEgress(cfg *config.Config, objs map[string]map[string]json.RawMessage
 // paths must lie under the file roots, and destinations written as
 // addresses (in any spelling) must be allowed. The plugins check again
 // what they actually open and dial.
-func (c *Catalog) checkEgress(ctx context.Context, cfg *config.Config, objs map[string]map[string]json.RawMessage) []string {
+// Only the objects that only reports true for are checked (nil: all).
+func (c *Catalog) checkEgress(ctx context.Context, cfg *config.Config, objs map[string]map[string]json.RawMessage, only func(kind, key string) bool) []string {
 	pol := cfg.Egress.ForAPI()
 	var problems []string
 	check := func(owner, kind, name, plugin string, conf map[string]any) {
@@ -146,13 +147,17 @@ func (c *Catalog) checkEgress(ctx context.Context, cfg *config.Config, objs map[
 			}
 		}
 	}
+	want := func(kind, key string) bool {
+		_, ok := objs[kind][key]
+		return ok && (only == nil || only(kind, key))
+	}
 	for _, x := range cfg.Connections {
-		if _, ok := objs[KindConnection][x.Name]; ok {
+		if want(KindConnection, x.Name) {
 			check("connection", schema.KindConnector, x.Name, x.Plugin, x.Config)
 		}
 	}
 	for _, s := range cfg.Storages {
-		if _, ok := objs[KindStorage][s.Name]; ok {
+		if want(KindStorage, s.Name) {
 			check("storage", schema.KindStorage, s.Name, s.Plugin, s.Config)
 		}
 	}

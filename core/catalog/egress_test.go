@@ -225,3 +225,24 @@ func TestAPIDestinationAddressesChecked(t *testing.T) {
 		t.Errorf("a host name was refused: %v", err)
 	}
 }
+
+// TestTightenedPolicyKeepsStoredObjects: an object stored before the
+// egress block was tightened still loads (its plugin refuses it when it
+// opens the file), and does not block changes to other objects; changing
+// it is refused.
+func TestTightenedPolicyKeepsStoredObjects(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	root := filepath.Join(f.dir, "roots")
+	cat, _ := f.openTesting(t, "egress {\n  file_roots = [\""+root+"\"]\n}\n", nil)
+	if _, err := cat.PutConnection(ctx, ConnectionInput{Key: "api", ConnectionType: "file", Access: "read", Config: map[string]any{"path": filepath.Join(root, "x.db")}}); err != nil {
+		t.Fatal(err)
+	}
+	cat, _ = f.openTesting(t, "egress {\n  file_roots = [\""+filepath.Join(f.dir, "elsewhere")+"\"]\n}\n", nil)
+	if _, err := cat.PutPolicy(ctx, PolicyInput{Key: "other", Name: "Other"}); err != nil {
+		t.Errorf("an unrelated change was refused: %v", err)
+	}
+	if _, err := cat.PutConnection(ctx, ConnectionInput{Key: "api", ConnectionType: "file", Access: "read", Config: map[string]any{"path": filepath.Join(root, "y.db")}}); err == nil {
+		t.Error("a change to the object outside the new roots was accepted")
+	}
+}
