@@ -3,6 +3,7 @@ package drp
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -66,3 +67,29 @@ func TestCallbackDialledAddressChecked(t *testing.T) {
 type lineFunc func(string)
 
 func (f lineFunc) Write(p []byte) (int, error) { f(string(p)); return len(p), nil }
+
+func TestCallbackPolicy(t *testing.T) {
+	p := CallbackPolicy([]string{"agent.example.org", "127.0.0.1", "[::1]:8443", "10.0.0.5:8443"}, []netip.Prefix{netip.MustParsePrefix("192.168.7.0/24")})
+	for _, c := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"203.0.113.9", true},
+		{"127.0.0.1", true},
+		{"::1", true},
+		{"10.0.0.5", true},
+		{"192.168.7.20", true},
+		{"127.0.0.2", false},
+		{"10.0.0.6", false},
+		{"192.168.8.1", false},
+		{"172.16.0.1", false},
+		{"100.64.0.1", false},
+		{"fd00::1", false},
+		{"169.254.169.254", false},
+		{"::ffff:10.0.0.6", false},
+	} {
+		if err := p.CheckAddr("agent.example.org", netip.MustParseAddr(c.addr), 443); (err == nil) != c.ok {
+			t.Errorf("%s: %v, want ok=%v", c.addr, err, c.ok)
+		}
+	}
+}
