@@ -180,7 +180,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	// The objects created through a daemon's API are part of the
 	// configuration here too.
-	if _, err := openCatalog(ctx, cfg, st, host, eng); err != nil {
+	if _, err := openCatalog(ctx, cfg, st, host, eng, logger.Named("catalog")); err != nil {
 		fmt.Fprintln(stderr, "lethe run:", err)
 		return 1
 	}

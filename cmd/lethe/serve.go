@@ -123,7 +123,7 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	defer bolt.Close()
 	// Every status change of a DRP request is reported to its agent's
 	// status_callback, if it gave one.
-	callbacks := drp.NewNotifier(drp.NotifierOptions{Store: bolt, Outbox: bolt, Allowed: cfg.DRP.CallbackHosts, Logger: logger.Named("drp")})
+	callbacks := drp.NewNotifier(drp.NotifierOptions{Store: bolt, Outbox: bolt, Allowed: cfg.DRP.CallbackHosts, AllowNetworks: cfg.Egress.AllowNetworks, Logger: logger.Named("drp")})
 	defer callbacks.Close()
 	if err := callbacks.Resume(context.Background()); err != nil {
 		return err
@@ -168,7 +168,7 @@ func serve(cfg *config.Config, listen, pluginDir string, startTimeout time.Durat
 	if err != nil {
 		return err
 	}
-	cat, err := openCatalog(ctx, cfg, bolt, host, eng)
+	cat, err := openCatalog(ctx, cfg, bolt, host, eng, logger.Named("catalog"))
 	if err != nil {
 		return err
 	}
@@ -332,9 +332,9 @@ func previewer(current func() *config.Config, host *pluginhost.Host) func(ctx co
 
 // openCatalog loads the configuration objects created through the API on
 // top of the files' and puts the result in force in the engine.
-func openCatalog(ctx context.Context, cfg *config.Config, st *store.Bolt, host *pluginhost.Host, eng *execute.Engine) (*catalog.Catalog, error) {
+func openCatalog(ctx context.Context, cfg *config.Config, st *store.Bolt, host *pluginhost.Host, eng *execute.Engine, logger hclog.Logger) (*catalog.Catalog, error) {
 	return catalog.Open(ctx, catalog.Options{
-		Base: cfg, Store: st, Apply: eng.Reconfigure,
+		Base: cfg, Store: st, Apply: eng.Reconfigure, Logger: logger,
 		Schema: func(ctx context.Context, kind, plugin string) (schema.Schema, error) {
 			info, err := host.Info(ctx, kind, plugin)
 			if err != nil {

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/lethehq/lethe/core/config"
@@ -65,6 +66,9 @@ type Options struct {
 	Test func(ctx context.Context, kind, plugin string, cfg map[string]any) error
 	// Apply puts a new configuration in force (the engine's Reconfigure).
 	Apply func(*config.Config) error
+	// Logger receives the details of failed tests, which the API does
+	// not show; nil discards them.
+	Logger hclog.Logger
 }
 
 // DeclaredError refuses a write to an object declared in an HCL file.
@@ -108,6 +112,9 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	if o.Base == nil || o.Store == nil || o.Schema == nil {
 		return nil, errors.New("catalog: Base, Store and Schema are required")
 	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
 	c := &Catalog{o: o, objs: map[string]map[string]json.RawMessage{}, schemas: map[string]schema.Schema{}}
 	for _, k := range kinds {
 		list, err := o.Store.ListObjects(ctx, k)
@@ -122,6 +129,14 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	cfg, problems, err := c.build(ctx, c.objs)
 	if err != nil {
 		return nil, err
+	}
+	// Objects stored before the egress block was tightened still load, so
+	// that a changed policy never keeps the daemon from starting; their
+	// plugins refuse what the policy refuses when they dial or open files.
+	if len(problems) == 0 {
+		for _, p := range c.checkEgress(ctx, cfg, c.objs, nil) {
+			o.Logger.Warn("an object created through the API does not fit the egress policy; its plugin will refuse it", "problem", p)
+		}
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("the objects created through the API no longer fit the configuration files; fix the files or remove the objects: %w", &InvalidError{Problems: problems})
@@ -160,6 +175,15 @@ func (c *Catalog) commit(ctx context.Context, changes []change) error {
 	cfg, problems, err := c.build(ctx, next)
 	if err != nil {
 		return err
+	}
+	if len(problems) == 0 {
+		// Only the objects changed now: one stored before the egress block
+		// was tightened does not block unrelated changes.
+		changed := map[string]bool{}
+		for _, ch := range changes {
+			changed[strings.TrimSuffix(ch.kind, "_secret")+"/"+ch.key] = true
+		}
+		problems = cfg.Sanitize(c.checkEgress(ctx, cfg, next, func(kind, key string) bool { return changed[kind+"/"+key] }))
 	}
 	if len(problems) > 0 {
 		return &InvalidError{Problems: problems}
@@ -267,6 +291,11 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 			msg += ": " + d.Detail
 		}
 		problems = append(problems, msg)
+	}
+	if len(problems) == 0 {
+		if err := attachEgress(cfg, objs); err != nil {
+			return nil, nil, err
+		}
 	}
 	return cfg, cfg.Sanitize(problems), nil
 }

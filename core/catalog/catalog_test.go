@@ -56,6 +56,19 @@ func schemas(_ context.Context, kind, plugin string) (schema.Schema, error) {
 			{Name: "dir", Type: schema.String, Required: true},
 			{Name: "file_mode", Type: schema.String},
 		}}, nil
+	case "connector/marked":
+		return schema.Schema{Attributes: []schema.Attribute{
+			{Name: "host", Type: schema.String, Destination: true},
+			{Name: "port", Type: schema.Int, Destination: true},
+			{Name: "sslmode", Type: schema.String, Destination: true},
+			{Name: "user", Type: schema.String},
+			{Name: "password", Type: schema.String, Sensitive: true},
+			{Name: "max_connections", Type: schema.Int},
+		}}, nil
+	case "connector/file":
+		return schema.Schema{Attributes: []schema.Attribute{
+			{Name: "path", Type: schema.String, Required: true, Path: true},
+		}}, nil
 	case "connector/postgres":
 		return schema.Schema{Attributes: []schema.Attribute{
 			{Name: "dsn", Type: schema.String, Required: true, Sensitive: true},

@@ -11,6 +11,7 @@ import (
 	"github.com/lethehq/lethe/core/config"
 	"github.com/lethehq/lethe/core/importer"
 	"github.com/lethehq/lethe/core/policy"
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/schema"
 )
 
@@ -322,6 +323,10 @@ type StorageView struct {
 	Details    map[string]any `json:"details"`
 	HasSecret  bool           `json:"has_secret"`
 	DeclaredIn string         `json:"declared_in,omitempty"`
+	// SecretDropped is set on the answer to a change that dropped the
+	// stored secret; Notice says why and how to set it again.
+	SecretDropped bool   `json:"secret_dropped,omitempty"`
+	Notice        string `json:"notice,omitempty"`
 }
 
 // ConnectionInput is an item of PATCH /connection.
@@ -344,6 +349,9 @@ type ConnectionView struct {
 	Config         map[string]any `json:"config"`
 	HasSecret      bool           `json:"has_secret"`
 	DeclaredIn     string         `json:"declared_in,omitempty"`
+	// SecretDropped and Notice: as in StorageView.
+	SecretDropped bool   `json:"secret_dropped,omitempty"`
+	Notice        string `json:"notice,omitempty"`
 }
 
 // TestResult is the outcome of testing a connection or storage.
@@ -398,6 +406,9 @@ func (c *Catalog) redacted(ctx context.Context, kind, plugin string, cfg map[str
 	c.mu.Unlock()
 	out := map[string]any{}
 	for k, v := range cfg {
+		if k == egress.ConfigKey {
+			continue
+		}
 		a, ok := sch.Attribute(k)
 		if err != nil || !ok || a.Sensitive {
 			out[k] = "(redacted)"
@@ -445,12 +456,27 @@ func (c *Catalog) PutStorage(ctx context.Context, in StorageInput) (StorageView,
 		return StorageView{}, err
 	}
 	c.mu.Lock()
-	err = c.commit(ctx, []change{{kind: KindStorage, key: key, value: data}})
+	changes := []change{{kind: KindStorage, key: key, value: data}}
+	var changed []string
+	if raw, ok := c.objs[KindStorage][key]; ok && c.objs[KindStorageSecret][key] != nil {
+		var old StorageObject
+		if strictJSON(raw, &old) != nil {
+			old = StorageObject{}
+		}
+		if changed = c.redirects(ctx, schema.KindStorage, old.Type, old.Details, in.Type, details); len(changed) > 0 {
+			changes = append(changes, change{kind: KindStorageSecret, key: key})
+		}
+	}
+	err = c.commit(ctx, changes)
 	c.mu.Unlock()
 	if err != nil {
 		return StorageView{}, err
 	}
-	return c.Storage(ctx, key)
+	v, err := c.Storage(ctx, key)
+	if err == nil && len(changed) > 0 {
+		v.SecretDropped, v.Notice = true, fmt.Sprintf(secretDropped, quoteList(changed), "/storage/config/"+key)
+	}
+	return v, err
 }
 
 // DeleteStorage deletes a storage destination created through the API
@@ -532,12 +558,27 @@ func (c *Catalog) PutConnection(ctx context.Context, in ConnectionInput) (Connec
 		return ConnectionView{}, err
 	}
 	c.mu.Lock()
-	err = c.commit(ctx, []change{{kind: KindConnection, key: key, value: data}})
+	changes := []change{{kind: KindConnection, key: key, value: data}}
+	var changed []string
+	if raw, ok := c.objs[KindConnection][key]; ok && c.objs[KindConnectionSecret][key] != nil {
+		var old ConnectionObject
+		if strictJSON(raw, &old) != nil {
+			old = ConnectionObject{}
+		}
+		if changed = c.redirects(ctx, schema.KindConnector, old.ConnectionType, old.Config, in.ConnectionType, in.Config); len(changed) > 0 {
+			changes = append(changes, change{kind: KindConnectionSecret, key: key})
+		}
+	}
+	err = c.commit(ctx, changes)
 	c.mu.Unlock()
 	if err != nil {
 		return ConnectionView{}, err
 	}
-	return c.Connection(ctx, key)
+	v, err := c.Connection(ctx, key)
+	if err == nil && len(changed) > 0 {
+		v.SecretDropped, v.Notice = true, fmt.Sprintf(secretDropped, quoteList(changed), "/connection/"+key)
+	}
+	return v, err
 }
 
 // DeleteConnection deletes a connection created through the API with its
@@ -567,15 +608,19 @@ func (c *Catalog) TestConnection(ctx context.Context, key string) (TestResult, e
 	if x == nil {
 		return TestResult{}, fmt.Errorf("connection %q: %w", key, ErrNotFound)
 	}
-	return c.test(ctx, schema.KindConnector, x.Plugin, x.Config), nil
+	return c.testIn(ctx, c.Config(), schema.KindConnector, x.Plugin, x.Config), nil
 }
 
-func (c *Catalog) test(ctx context.Context, kind, plugin string, cfg map[string]any) TestResult {
+// testIn tests a plugin config of in (which knows its secrets, to keep
+// them out of the log). A failure answers Unreachable whatever the cause;
+// the cause goes to the log.
+func (c *Catalog) testIn(ctx context.Context, in *config.Config, kind, plugin string, cfg map[string]any) TestResult {
 	if c.o.Test == nil {
 		return TestResult{Msg: "testing is not available", TestStatus: "skipped"}
 	}
 	if err := c.o.Test(ctx, kind, plugin, cfg); err != nil {
-		return TestResult{Msg: "the test failed", TestStatus: "failed", FailureReason: c.Config().Sanitize([]string{err.Error()})[0]}
+		c.o.Logger.Warn("plugin test failed", "kind", kind, "plugin", plugin, "error", in.Sanitize([]string{err.Error()})[0])
+		return TestResult{Msg: "the test failed", TestStatus: "failed", FailureReason: Unreachable}
 	}
 	return TestResult{Msg: "the test succeeded", TestStatus: "succeeded"}
 }
@@ -642,7 +687,7 @@ func (c *Catalog) putSecret(ctx context.Context, kind, secretKind, pluginKind, k
 			} else if x := cfg.Connection(key); x != nil {
 				conf = x.Config
 			}
-			res = c.test(ctx, pluginKind, plugin, conf)
+			res = c.testIn(ctx, cfg, pluginKind, plugin, conf)
 			if res.TestStatus == "failed" {
 				res.Msg = "the test failed; the secret was not stored"
 				return res, nil

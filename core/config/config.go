@@ -1,7 +1,6 @@
 // Package config loads a Lethe deployment: a directory of *.hcl files with
-// server, auth, drp, plugin, connection, storage, dataset, policy,
-// data_category and identity blocks (see design/CONFIG.md and
-// docs/configuration.md).
+// server, auth, drp, egress, plugin, connection, storage, dataset, policy,
+// data_category and identity blocks (see docs/configuration.md).
 //
 // Load parses and decodes the files, reporting syntax, unknown or
 // duplicate blocks and attributes, and wrong types. Validate then checks
@@ -67,10 +66,12 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // Ranges maps hold attribute ranges by attribute name.
 type Config struct {
 	// Dir is the directory the files were loaded from.
-	Dir         string
-	Server      Server
-	Auth        Auth
-	DRP         DRP
+	Dir    string
+	Server Server
+	Auth   Auth
+	DRP    DRP
+	// Egress is what plugin configurations may reach (see Egress).
+	Egress      Egress
 	Plugins     []*Plugin
 	Connections []*Connection
 	Storages    []*Storage

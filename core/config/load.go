@@ -253,6 +253,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "server"},
 		{Type: "auth"},
 		{Type: "drp"},
+		{Type: "egress"},
 		{Type: "plugin", LabelNames: []string{"name"}},
 		{Type: "connection", LabelNames: []string{"name"}},
 		{Type: "storage", LabelNames: []string{"name"}},
@@ -296,6 +297,8 @@ func (l *loader) decodeFile(file *hcl.File) []*Category {
 			l.auth(b)
 		case "drp":
 			l.drp(b)
+		case "egress":
+			l.egress(b)
 		case "plugin":
 			l.plugin(b)
 		case "connection":

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,11 @@ type NotifierOptions struct {
 	// called, even if it was stored earlier.
 	Allowed []string
 	Logger  hclog.Logger
-	// Client makes the calls (default: 10 s timeout, no redirects).
+	// AllowNetworks are the egress block's allow_networks: internal
+	// addresses a callback may reach (see CallbackPolicy).
+	AllowNetworks []netip.Prefix
+	// Client makes the calls (default: 10 s timeout, no redirects, each
+	// dialled address checked by CallbackPolicy).
 	Client *http.Client
 	// Attempts per status (default 6) and the first backoff (default 1 s,
 	// doubling, at most 1 min).
@@ -93,12 +98,7 @@ func NewNotifier(o NotifierOptions) *Notifier {
 		o.Logger = hclog.NewNullLogger()
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{
-			Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse // a redirect is an answer, never followed
-			},
-		}
+		o.Client = callbackClient(CallbackPolicy(o.Allowed, o.AllowNetworks))
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 6

@@ -10,6 +10,7 @@ import (
 
 	connectorv1 "github.com/lethehq/lethe/proto/connector/v1"
 	pluginv1 "github.com/lethehq/lethe/proto/plugin/v1"
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/fault"
 	"github.com/lethehq/lethe/sdk/internal/rpc"
 	"github.com/lethehq/lethe/sdk/schema"
@@ -50,11 +51,15 @@ func (c *Client) Describe(ctx context.Context) (schema.Info, error) {
 // Configure creates or replaces instance id with cfg. Problems with cfg come
 // back as diagnostics, not as an error.
 func (c *Client) Configure(ctx context.Context, id string, cfg map[string]any) (schema.Diagnostics, error) {
+	cfg, policy, err := egress.Detach(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configure %s: %w", id, fault.AsPermanent(err))
+	}
 	m, err := value.MapToProto(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configure %s: %w", id, fault.AsPermanent(err))
 	}
-	resp, err := c.rpc.Configure(ctx, &connectorv1.ConfigureRequest{InstanceId: id, Config: m})
+	resp, err := c.rpc.Configure(ctx, &connectorv1.ConfigureRequest{InstanceId: id, Config: m, Egress: rpc.EgressToProto(policy)})
 	if err != nil {
 		return nil, c.wrap(ctx, "configure "+id, err)
 	}

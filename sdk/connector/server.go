@@ -13,6 +13,7 @@ import (
 
 	connectorv1 "github.com/lethehq/lethe/proto/connector/v1"
 	pluginv1 "github.com/lethehq/lethe/proto/plugin/v1"
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/internal/rpc"
 	"github.com/lethehq/lethe/sdk/schema"
 	"github.com/lethehq/lethe/sdk/value"
@@ -92,6 +93,11 @@ func (s *server) Configure(ctx context.Context, req *connectorv1.ConfigureReques
 	if diags.HasErrors() {
 		return &connectorv1.ConfigureResponse{Diagnostics: rpc.DiagsToProto(diags)}, nil
 	}
+	policy, err := rpc.EgressFromProto(req.GetEgress())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "configure: %v", err)
+	}
+	ctx = egress.NewContext(ctx, policy)
 	inst, err := s.def.New(ctx, cfg)
 	if err != nil {
 		diags = append(diags, schema.Diagnostic{Severity: schema.Error, Summary: "could not create the connection", Detail: err.Error()})

@@ -46,10 +46,19 @@ func (t Type) String() string {
 
 // Attribute is one configuration attribute.
 type Attribute struct {
-	Name        string
-	Type        Type
-	Required    bool
-	Sensitive   bool // redacted in logs and diagnostics
+	Name      string
+	Type      Type
+	Required  bool
+	Sensitive bool // redacted in logs and diagnostics
+	// Destination marks an attribute that decides where a secret is sent:
+	// a host, port, DSN, endpoint, TLS or sslmode setting. Changing one
+	// through the API drops the stored secret unless the same call gives it
+	// again. A schema that marks none is treated as if every non-sensitive
+	// attribute were one.
+	Destination bool
+	// Path marks a file or directory path. For objects created through the
+	// API it must lie under the egress policy's file roots.
+	Path        bool
 	Description string
 	Default     any // nil: no default
 }
@@ -265,6 +274,36 @@ func (s Schema) Redacted(cfg map[string]any) map[string]any {
 			continue
 		}
 		out[k] = v
+	}
+	return out
+}
+
+// Destinations returns the names of the attributes that decide where a
+// secret is sent. A schema that marks none returns every non-sensitive
+// attribute: without the plugin's word, any change may redirect a secret.
+func (s Schema) Destinations() []string {
+	var marked, rest []string
+	for _, a := range s.Attributes {
+		switch {
+		case a.Destination:
+			marked = append(marked, a.Name)
+		case !a.Sensitive:
+			rest = append(rest, a.Name)
+		}
+	}
+	if len(marked) > 0 {
+		return marked
+	}
+	return rest
+}
+
+// Paths returns the names of the attributes marked Path.
+func (s Schema) Paths() []string {
+	var out []string
+	for _, a := range s.Attributes {
+		if a.Path {
+			out = append(out, a.Name)
+		}
 	}
 	return out
 }

@@ -273,3 +273,27 @@ func TestTypeString(t *testing.T) {
 		}
 	}
 }
+
+func TestDestinationsFailSafe(t *testing.T) {
+	marked := Schema{Attributes: []Attribute{
+		{Name: "dsn", Type: String, Sensitive: true, Destination: true},
+		{Name: "host", Type: String, Destination: true},
+		{Name: "schema", Type: String},
+		{Name: "file", Type: String, Path: true},
+	}}
+	if got := marked.Destinations(); strings.Join(got, ",") != "dsn,host" {
+		t.Errorf("marked: %v", got)
+	}
+	if got := marked.Paths(); strings.Join(got, ",") != "file" {
+		t.Errorf("paths: %v", got)
+	}
+	// A schema that marks none: every non-sensitive attribute counts.
+	unmarked := Schema{Attributes: []Attribute{
+		{Name: "password", Type: String, Sensitive: true},
+		{Name: "host", Type: String},
+		{Name: "timeout", Type: Duration},
+	}}
+	if got := unmarked.Destinations(); strings.Join(got, ",") != "host,timeout" {
+		t.Errorf("unmarked: %v", got)
+	}
+}

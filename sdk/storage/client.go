@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	storagev1 "github.com/lethehq/lethe/proto/storage/v1"
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/fault"
 	"github.com/lethehq/lethe/sdk/internal/rpc"
 	"github.com/lethehq/lethe/sdk/schema"
@@ -45,11 +46,15 @@ func (c *Client) Describe(ctx context.Context) (schema.Info, error) {
 
 // Configure creates or replaces instance id.
 func (c *Client) Configure(ctx context.Context, id string, cfg map[string]any) (schema.Diagnostics, error) {
+	cfg, policy, err := egress.Detach(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configure %s: %w", id, fault.AsPermanent(err))
+	}
 	m, err := value.MapToProto(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configure %s: %w", id, fault.AsPermanent(err))
 	}
-	resp, err := c.rpc.Configure(ctx, &storagev1.ConfigureRequest{InstanceId: id, Config: m})
+	resp, err := c.rpc.Configure(ctx, &storagev1.ConfigureRequest{InstanceId: id, Config: m, Egress: rpc.EgressToProto(policy)})
 	if err != nil {
 		return nil, c.wrap(ctx, "configure "+id, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	storagev1 "github.com/lethehq/lethe/proto/storage/v1"
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/internal/rpc"
 	"github.com/lethehq/lethe/sdk/schema"
 	"github.com/lethehq/lethe/sdk/value"
@@ -65,6 +66,11 @@ func (s *server) Configure(ctx context.Context, req *storagev1.ConfigureRequest)
 	if diags.HasErrors() {
 		return &storagev1.ConfigureResponse{Diagnostics: rpc.DiagsToProto(diags)}, nil
 	}
+	policy, err := rpc.EgressFromProto(req.GetEgress())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "configure: %v", err)
+	}
+	ctx = egress.NewContext(ctx, policy)
 	st, err := s.def.New(ctx, cfg)
 	if err != nil {
 		diags = append(diags, schema.Diagnostic{Severity: schema.Error, Summary: "could not create the storage", Detail: err.Error()})

@@ -10,8 +10,9 @@ const SDK = "0.1.0"
 // breaking wire changes.
 const ProtocolMajor = 1
 
-// ProtocolMinor counts additive changes inside ProtocolMajor.
-const ProtocolMinor = 0
+// ProtocolMinor counts additive changes inside ProtocolMajor. 1: schema
+// attributes marked destination or path, and the egress policy in Configure.
+const ProtocolMinor = 1
 
 // MagicCookieKey and MagicCookieValue tell a plugin binary that Lethe started
 // it. They are a usability check, not a security measure, and never change.

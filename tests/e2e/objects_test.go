@@ -24,9 +24,13 @@ func TestServeConfigurationObjects(t *testing.T) {
 	}
 	b := newBackend(t, "postgres")
 	dir, _ := serveConfig(t, b, "")
+	apiResults := filepath.Join(t.TempDir(), "api-results")
+	// Storages created through the API write only under file_roots.
+	if err := os.WriteFile(filepath.Join(dir, "egress.hcl"), []byte(fmt.Sprintf("egress {\n  file_roots = [%q]\n}\n", filepath.Dir(apiResults))), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	d := startDaemon(t, dir)
 	tok := d.token("lethe-root", rootSecret)
-	apiResults := filepath.Join(t.TempDir(), "api-results")
 
 	expect := func(what string, code int, body map[string]any, want int) map[string]any {
 		t.Helper()

@@ -107,9 +107,12 @@ func (x *DescribeResponse) GetInfo() *v1.PluginInfo {
 }
 
 type ConfigureRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Config        *v1.ValueMap           `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Config     *v1.ValueMap           `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// egress is what the instance may reach; unset: the default policy
+	// (see EgressPolicy). Added in protocol 1.1.
+	Egress        *v1.EgressPolicy `protobuf:"bytes,3,opt,name=egress,proto3" json:"egress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,6 +157,13 @@ func (x *ConfigureRequest) GetInstanceId() string {
 func (x *ConfigureRequest) GetConfig() *v1.ValueMap {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *ConfigureRequest) GetEgress() *v1.EgressPolicy {
+	if x != nil {
+		return x.Egress
 	}
 	return nil
 }
@@ -913,11 +923,12 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x1cconnector/v1/connector.proto\x12\x12lethe.connector.v1\x1a\x16plugin/v1/common.proto\"\x11\n" +
 	"\x0fDescribeRequest\"C\n" +
 	"\x10DescribeResponse\x12/\n" +
-	"\x04info\x18\x01 \x01(\v2\x1b.lethe.plugin.v1.PluginInfoR\x04info\"f\n" +
+	"\x04info\x18\x01 \x01(\v2\x1b.lethe.plugin.v1.PluginInfoR\x04info\"\x9d\x01\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x121\n" +
-	"\x06config\x18\x02 \x01(\v2\x19.lethe.plugin.v1.ValueMapR\x06config\"R\n" +
+	"\x06config\x18\x02 \x01(\v2\x19.lethe.plugin.v1.ValueMapR\x06config\x125\n" +
+	"\x06egress\x18\x03 \x01(\v2\x1d.lethe.plugin.v1.EgressPolicyR\x06egress\"R\n" +
 	"\x11ConfigureResponse\x12=\n" +
 	"\vdiagnostics\x18\x01 \x03(\v2\x1b.lethe.plugin.v1.DiagnosticR\vdiagnostics\".\n" +
 	"\vTestRequest\x12\x1f\n" +
@@ -1011,49 +1022,51 @@ var file_connector_v1_connector_proto_goTypes = []any{
 	(*CloseInstanceResponse)(nil), // 16: lethe.connector.v1.CloseInstanceResponse
 	(*v1.PluginInfo)(nil),         // 17: lethe.plugin.v1.PluginInfo
 	(*v1.ValueMap)(nil),           // 18: lethe.plugin.v1.ValueMap
-	(*v1.Diagnostic)(nil),         // 19: lethe.plugin.v1.Diagnostic
-	(*v1.FieldPath)(nil),          // 20: lethe.plugin.v1.FieldPath
-	(*v1.Value)(nil),              // 21: lethe.plugin.v1.Value
-	(*v1.Collection)(nil),         // 22: lethe.plugin.v1.Collection
-	(*v1.RowBatch)(nil),           // 23: lethe.plugin.v1.RowBatch
+	(*v1.EgressPolicy)(nil),       // 19: lethe.plugin.v1.EgressPolicy
+	(*v1.Diagnostic)(nil),         // 20: lethe.plugin.v1.Diagnostic
+	(*v1.FieldPath)(nil),          // 21: lethe.plugin.v1.FieldPath
+	(*v1.Value)(nil),              // 22: lethe.plugin.v1.Value
+	(*v1.Collection)(nil),         // 23: lethe.plugin.v1.Collection
+	(*v1.RowBatch)(nil),           // 24: lethe.plugin.v1.RowBatch
 }
 var file_connector_v1_connector_proto_depIdxs = []int32{
 	17, // 0: lethe.connector.v1.DescribeResponse.info:type_name -> lethe.plugin.v1.PluginInfo
 	18, // 1: lethe.connector.v1.ConfigureRequest.config:type_name -> lethe.plugin.v1.ValueMap
-	19, // 2: lethe.connector.v1.ConfigureResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
-	19, // 3: lethe.connector.v1.TestResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
-	20, // 4: lethe.connector.v1.Filter.field:type_name -> lethe.plugin.v1.FieldPath
-	21, // 5: lethe.connector.v1.Filter.values:type_name -> lethe.plugin.v1.Value
-	22, // 6: lethe.connector.v1.AccessRequest.collection:type_name -> lethe.plugin.v1.Collection
-	20, // 7: lethe.connector.v1.AccessRequest.fields:type_name -> lethe.plugin.v1.FieldPath
-	6,  // 8: lethe.connector.v1.AccessRequest.filters:type_name -> lethe.connector.v1.Filter
-	23, // 9: lethe.connector.v1.AccessResponse.rows:type_name -> lethe.plugin.v1.RowBatch
-	8,  // 10: lethe.connector.v1.AccessResponse.summary:type_name -> lethe.connector.v1.AccessSummary
-	18, // 11: lethe.connector.v1.RowUpdate.key:type_name -> lethe.plugin.v1.ValueMap
-	18, // 12: lethe.connector.v1.RowUpdate.set:type_name -> lethe.plugin.v1.ValueMap
-	22, // 13: lethe.connector.v1.EraseRequest.collection:type_name -> lethe.plugin.v1.Collection
-	10, // 14: lethe.connector.v1.EraseRequest.updates:type_name -> lethe.connector.v1.RowUpdate
-	19, // 15: lethe.connector.v1.EraseResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
-	7,  // 16: lethe.connector.v1.DryRunRequest.access:type_name -> lethe.connector.v1.AccessRequest
-	0,  // 17: lethe.connector.v1.Connector.Describe:input_type -> lethe.connector.v1.DescribeRequest
-	2,  // 18: lethe.connector.v1.Connector.Configure:input_type -> lethe.connector.v1.ConfigureRequest
-	4,  // 19: lethe.connector.v1.Connector.Test:input_type -> lethe.connector.v1.TestRequest
-	7,  // 20: lethe.connector.v1.Connector.Access:input_type -> lethe.connector.v1.AccessRequest
-	11, // 21: lethe.connector.v1.Connector.Erase:input_type -> lethe.connector.v1.EraseRequest
-	13, // 22: lethe.connector.v1.Connector.DryRun:input_type -> lethe.connector.v1.DryRunRequest
-	15, // 23: lethe.connector.v1.Connector.CloseInstance:input_type -> lethe.connector.v1.CloseInstanceRequest
-	1,  // 24: lethe.connector.v1.Connector.Describe:output_type -> lethe.connector.v1.DescribeResponse
-	3,  // 25: lethe.connector.v1.Connector.Configure:output_type -> lethe.connector.v1.ConfigureResponse
-	5,  // 26: lethe.connector.v1.Connector.Test:output_type -> lethe.connector.v1.TestResponse
-	9,  // 27: lethe.connector.v1.Connector.Access:output_type -> lethe.connector.v1.AccessResponse
-	12, // 28: lethe.connector.v1.Connector.Erase:output_type -> lethe.connector.v1.EraseResponse
-	14, // 29: lethe.connector.v1.Connector.DryRun:output_type -> lethe.connector.v1.DryRunResponse
-	16, // 30: lethe.connector.v1.Connector.CloseInstance:output_type -> lethe.connector.v1.CloseInstanceResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	19, // 2: lethe.connector.v1.ConfigureRequest.egress:type_name -> lethe.plugin.v1.EgressPolicy
+	20, // 3: lethe.connector.v1.ConfigureResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
+	20, // 4: lethe.connector.v1.TestResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
+	21, // 5: lethe.connector.v1.Filter.field:type_name -> lethe.plugin.v1.FieldPath
+	22, // 6: lethe.connector.v1.Filter.values:type_name -> lethe.plugin.v1.Value
+	23, // 7: lethe.connector.v1.AccessRequest.collection:type_name -> lethe.plugin.v1.Collection
+	21, // 8: lethe.connector.v1.AccessRequest.fields:type_name -> lethe.plugin.v1.FieldPath
+	6,  // 9: lethe.connector.v1.AccessRequest.filters:type_name -> lethe.connector.v1.Filter
+	24, // 10: lethe.connector.v1.AccessResponse.rows:type_name -> lethe.plugin.v1.RowBatch
+	8,  // 11: lethe.connector.v1.AccessResponse.summary:type_name -> lethe.connector.v1.AccessSummary
+	18, // 12: lethe.connector.v1.RowUpdate.key:type_name -> lethe.plugin.v1.ValueMap
+	18, // 13: lethe.connector.v1.RowUpdate.set:type_name -> lethe.plugin.v1.ValueMap
+	23, // 14: lethe.connector.v1.EraseRequest.collection:type_name -> lethe.plugin.v1.Collection
+	10, // 15: lethe.connector.v1.EraseRequest.updates:type_name -> lethe.connector.v1.RowUpdate
+	20, // 16: lethe.connector.v1.EraseResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
+	7,  // 17: lethe.connector.v1.DryRunRequest.access:type_name -> lethe.connector.v1.AccessRequest
+	0,  // 18: lethe.connector.v1.Connector.Describe:input_type -> lethe.connector.v1.DescribeRequest
+	2,  // 19: lethe.connector.v1.Connector.Configure:input_type -> lethe.connector.v1.ConfigureRequest
+	4,  // 20: lethe.connector.v1.Connector.Test:input_type -> lethe.connector.v1.TestRequest
+	7,  // 21: lethe.connector.v1.Connector.Access:input_type -> lethe.connector.v1.AccessRequest
+	11, // 22: lethe.connector.v1.Connector.Erase:input_type -> lethe.connector.v1.EraseRequest
+	13, // 23: lethe.connector.v1.Connector.DryRun:input_type -> lethe.connector.v1.DryRunRequest
+	15, // 24: lethe.connector.v1.Connector.CloseInstance:input_type -> lethe.connector.v1.CloseInstanceRequest
+	1,  // 25: lethe.connector.v1.Connector.Describe:output_type -> lethe.connector.v1.DescribeResponse
+	3,  // 26: lethe.connector.v1.Connector.Configure:output_type -> lethe.connector.v1.ConfigureResponse
+	5,  // 27: lethe.connector.v1.Connector.Test:output_type -> lethe.connector.v1.TestResponse
+	9,  // 28: lethe.connector.v1.Connector.Access:output_type -> lethe.connector.v1.AccessResponse
+	12, // 29: lethe.connector.v1.Connector.Erase:output_type -> lethe.connector.v1.EraseResponse
+	14, // 30: lethe.connector.v1.Connector.DryRun:output_type -> lethe.connector.v1.DryRunResponse
+	16, // 31: lethe.connector.v1.Connector.CloseInstance:output_type -> lethe.connector.v1.CloseInstanceResponse
+	25, // [25:32] is the sub-list for method output_type
+	18, // [18:25] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_connector_v1_connector_proto_init() }

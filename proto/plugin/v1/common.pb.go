@@ -367,7 +367,14 @@ type Attribute struct {
 	Sensitive   bool   `protobuf:"varint,4,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
 	Description string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
 	// default applies when the attribute is absent; unset means no default.
-	Default       *Value `protobuf:"bytes,6,opt,name=default,proto3" json:"default,omitempty"`
+	Default *Value `protobuf:"bytes,6,opt,name=default,proto3" json:"default,omitempty"`
+	// destination marks an attribute that decides where a secret is sent
+	// (host, port, DSN, endpoint, TLS settings): changing it through the
+	// host's API drops the stored secret. Added in protocol 1.1.
+	Destination bool `protobuf:"varint,7,opt,name=destination,proto3" json:"destination,omitempty"`
+	// path marks a file or directory path, confined to the egress policy's
+	// file roots for configurations created through the API. Added in 1.1.
+	Path          bool `protobuf:"varint,8,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -444,6 +451,122 @@ func (x *Attribute) GetDefault() *Value {
 	return nil
 }
 
+func (x *Attribute) GetDestination() bool {
+	if x != nil {
+		return x.Destination
+	}
+	return false
+}
+
+func (x *Attribute) GetPath() bool {
+	if x != nil {
+		return x.Path
+	}
+	return false
+}
+
+// EgressPolicy says what an instance may reach. The host sends it with
+// Configure (protocol 1.1); the SDK checks every address a plugin dials
+// through its dialer, and every path through CheckPath. A plugin that
+// receives none applies the default: every address except the refused
+// classes (link-local, cloud metadata, unspecified, multicast, broadcast).
+type EgressPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// restricted: only allow_hosts, allow_networks and allow_ports may be
+	// reached, and only files under file_roots opened (the configuration
+	// was created through the API). Otherwise only the refused classes are
+	// refused (the operator declared it in a file).
+	Restricted bool `protobuf:"varint,1,opt,name=restricted,proto3" json:"restricted,omitempty"`
+	// allow_hosts are host names ("db.example.com", "*.example.com").
+	AllowHosts []string `protobuf:"bytes,2,rep,name=allow_hosts,json=allowHosts,proto3" json:"allow_hosts,omitempty"`
+	// allow_networks are CIDR prefixes ("10.0.0.0/8"). A prefix inside a
+	// refused class ("169.254.169.254/32") allows that part of it, also for
+	// an unrestricted policy.
+	AllowNetworks []string `protobuf:"bytes,3,rep,name=allow_networks,json=allowNetworks,proto3" json:"allow_networks,omitempty"`
+	// allow_ports are the ports that may be dialled; empty: any.
+	AllowPorts []uint32 `protobuf:"varint,4,rep,packed,name=allow_ports,json=allowPorts,proto3" json:"allow_ports,omitempty"`
+	// file_roots are the directories files may be under; empty with
+	// restricted: none.
+	FileRoots []string `protobuf:"bytes,5,rep,name=file_roots,json=fileRoots,proto3" json:"file_roots,omitempty"`
+	// deny_networks are refused like the refused classes: only a prefix
+	// of allow_networks inside one of them opens part of it.
+	DenyNetworks  []string `protobuf:"bytes,6,rep,name=deny_networks,json=denyNetworks,proto3" json:"deny_networks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EgressPolicy) Reset() {
+	*x = EgressPolicy{}
+	mi := &file_plugin_v1_common_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EgressPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EgressPolicy) ProtoMessage() {}
+
+func (x *EgressPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_v1_common_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EgressPolicy.ProtoReflect.Descriptor instead.
+func (*EgressPolicy) Descriptor() ([]byte, []int) {
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *EgressPolicy) GetRestricted() bool {
+	if x != nil {
+		return x.Restricted
+	}
+	return false
+}
+
+func (x *EgressPolicy) GetAllowHosts() []string {
+	if x != nil {
+		return x.AllowHosts
+	}
+	return nil
+}
+
+func (x *EgressPolicy) GetAllowNetworks() []string {
+	if x != nil {
+		return x.AllowNetworks
+	}
+	return nil
+}
+
+func (x *EgressPolicy) GetAllowPorts() []uint32 {
+	if x != nil {
+		return x.AllowPorts
+	}
+	return nil
+}
+
+func (x *EgressPolicy) GetFileRoots() []string {
+	if x != nil {
+		return x.FileRoots
+	}
+	return nil
+}
+
+func (x *EgressPolicy) GetDenyNetworks() []string {
+	if x != nil {
+		return x.DenyNetworks
+	}
+	return nil
+}
+
 // Value is a recursive value: exact int64, decimals as strings, nested
 // documents and arrays.
 type Value struct {
@@ -471,7 +594,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_plugin_v1_common_proto_msgTypes[3]
+	mi := &file_plugin_v1_common_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +606,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[3]
+	mi := &file_plugin_v1_common_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +619,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{3}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -693,7 +816,7 @@ type ValueList struct {
 
 func (x *ValueList) Reset() {
 	*x = ValueList{}
-	mi := &file_plugin_v1_common_proto_msgTypes[4]
+	mi := &file_plugin_v1_common_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +828,7 @@ func (x *ValueList) String() string {
 func (*ValueList) ProtoMessage() {}
 
 func (x *ValueList) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[4]
+	mi := &file_plugin_v1_common_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +841,7 @@ func (x *ValueList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueList.ProtoReflect.Descriptor instead.
 func (*ValueList) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{4}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ValueList) GetValues() []*Value {
@@ -737,7 +860,7 @@ type ValueMap struct {
 
 func (x *ValueMap) Reset() {
 	*x = ValueMap{}
-	mi := &file_plugin_v1_common_proto_msgTypes[5]
+	mi := &file_plugin_v1_common_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +872,7 @@ func (x *ValueMap) String() string {
 func (*ValueMap) ProtoMessage() {}
 
 func (x *ValueMap) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[5]
+	mi := &file_plugin_v1_common_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +885,7 @@ func (x *ValueMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueMap.ProtoReflect.Descriptor instead.
 func (*ValueMap) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{5}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ValueMap) GetFields() map[string]*Value {
@@ -782,7 +905,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_plugin_v1_common_proto_msgTypes[6]
+	mi := &file_plugin_v1_common_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +917,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[6]
+	mi := &file_plugin_v1_common_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +930,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{6}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Row) GetFields() map[string]*Value {
@@ -827,7 +950,7 @@ type RowBatch struct {
 
 func (x *RowBatch) Reset() {
 	*x = RowBatch{}
-	mi := &file_plugin_v1_common_proto_msgTypes[7]
+	mi := &file_plugin_v1_common_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +962,7 @@ func (x *RowBatch) String() string {
 func (*RowBatch) ProtoMessage() {}
 
 func (x *RowBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[7]
+	mi := &file_plugin_v1_common_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +975,7 @@ func (x *RowBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RowBatch.ProtoReflect.Descriptor instead.
 func (*RowBatch) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{7}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RowBatch) GetRows() []*Row {
@@ -876,7 +999,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_plugin_v1_common_proto_msgTypes[8]
+	mi := &file_plugin_v1_common_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1011,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[8]
+	mi := &file_plugin_v1_common_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1024,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{8}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Diagnostic) GetSeverity() Severity {
@@ -943,7 +1066,7 @@ type Collection struct {
 
 func (x *Collection) Reset() {
 	*x = Collection{}
-	mi := &file_plugin_v1_common_proto_msgTypes[9]
+	mi := &file_plugin_v1_common_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1078,7 @@ func (x *Collection) String() string {
 func (*Collection) ProtoMessage() {}
 
 func (x *Collection) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[9]
+	mi := &file_plugin_v1_common_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1091,7 @@ func (x *Collection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Collection.ProtoReflect.Descriptor instead.
 func (*Collection) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{9}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Collection) GetDataset() string {
@@ -995,7 +1118,7 @@ type FieldPath struct {
 
 func (x *FieldPath) Reset() {
 	*x = FieldPath{}
-	mi := &file_plugin_v1_common_proto_msgTypes[10]
+	mi := &file_plugin_v1_common_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1130,7 @@ func (x *FieldPath) String() string {
 func (*FieldPath) ProtoMessage() {}
 
 func (x *FieldPath) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_common_proto_msgTypes[10]
+	mi := &file_plugin_v1_common_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1143,7 @@ func (x *FieldPath) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldPath.ProtoReflect.Descriptor instead.
 func (*FieldPath) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_common_proto_rawDescGZIP(), []int{10}
+	return file_plugin_v1_common_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FieldPath) GetParts() []string {
@@ -1052,14 +1175,28 @@ const file_plugin_v1_common_proto_rawDesc = "" +
 	"\x06Schema\x12:\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x1a.lethe.plugin.v1.AttributeR\n" +
-	"attributes\"\xe1\x01\n" +
+	"attributes\"\x97\x02\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x1e.lethe.plugin.v1.AttributeTypeR\x04type\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12\x1c\n" +
 	"\tsensitive\x18\x04 \x01(\bR\tsensitive\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x120\n" +
-	"\adefault\x18\x06 \x01(\v2\x16.lethe.plugin.v1.ValueR\adefault\"\xde\x03\n" +
+	"\adefault\x18\x06 \x01(\v2\x16.lethe.plugin.v1.ValueR\adefault\x12 \n" +
+	"\vdestination\x18\a \x01(\bR\vdestination\x12\x12\n" +
+	"\x04path\x18\b \x01(\bR\x04path\"\xdb\x01\n" +
+	"\fEgressPolicy\x12\x1e\n" +
+	"\n" +
+	"restricted\x18\x01 \x01(\bR\n" +
+	"restricted\x12\x1f\n" +
+	"\vallow_hosts\x18\x02 \x03(\tR\n" +
+	"allowHosts\x12%\n" +
+	"\x0eallow_networks\x18\x03 \x03(\tR\rallowNetworks\x12\x1f\n" +
+	"\vallow_ports\x18\x04 \x03(\rR\n" +
+	"allowPorts\x12\x1d\n" +
+	"\n" +
+	"file_roots\x18\x05 \x03(\tR\tfileRoots\x12#\n" +
+	"\rdeny_networks\x18\x06 \x03(\tR\fdenyNetworks\"\xde\x03\n" +
 	"\x05Value\x120\n" +
 	"\x04null\x18\x01 \x01(\x0e2\x1a.lethe.plugin.v1.NullValueH\x00R\x04null\x12\x14\n" +
 	"\x04bool\x18\x02 \x01(\bH\x00R\x04bool\x12\x12\n" +
@@ -1132,7 +1269,7 @@ func file_plugin_v1_common_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plugin_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_plugin_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_plugin_v1_common_proto_goTypes = []any{
 	(AttributeType)(0),            // 0: lethe.plugin.v1.AttributeType
 	(NullValue)(0),                // 1: lethe.plugin.v1.NullValue
@@ -1140,34 +1277,35 @@ var file_plugin_v1_common_proto_goTypes = []any{
 	(*PluginInfo)(nil),            // 3: lethe.plugin.v1.PluginInfo
 	(*Schema)(nil),                // 4: lethe.plugin.v1.Schema
 	(*Attribute)(nil),             // 5: lethe.plugin.v1.Attribute
-	(*Value)(nil),                 // 6: lethe.plugin.v1.Value
-	(*ValueList)(nil),             // 7: lethe.plugin.v1.ValueList
-	(*ValueMap)(nil),              // 8: lethe.plugin.v1.ValueMap
-	(*Row)(nil),                   // 9: lethe.plugin.v1.Row
-	(*RowBatch)(nil),              // 10: lethe.plugin.v1.RowBatch
-	(*Diagnostic)(nil),            // 11: lethe.plugin.v1.Diagnostic
-	(*Collection)(nil),            // 12: lethe.plugin.v1.Collection
-	(*FieldPath)(nil),             // 13: lethe.plugin.v1.FieldPath
-	nil,                           // 14: lethe.plugin.v1.ValueMap.FieldsEntry
-	nil,                           // 15: lethe.plugin.v1.Row.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*EgressPolicy)(nil),          // 6: lethe.plugin.v1.EgressPolicy
+	(*Value)(nil),                 // 7: lethe.plugin.v1.Value
+	(*ValueList)(nil),             // 8: lethe.plugin.v1.ValueList
+	(*ValueMap)(nil),              // 9: lethe.plugin.v1.ValueMap
+	(*Row)(nil),                   // 10: lethe.plugin.v1.Row
+	(*RowBatch)(nil),              // 11: lethe.plugin.v1.RowBatch
+	(*Diagnostic)(nil),            // 12: lethe.plugin.v1.Diagnostic
+	(*Collection)(nil),            // 13: lethe.plugin.v1.Collection
+	(*FieldPath)(nil),             // 14: lethe.plugin.v1.FieldPath
+	nil,                           // 15: lethe.plugin.v1.ValueMap.FieldsEntry
+	nil,                           // 16: lethe.plugin.v1.Row.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_plugin_v1_common_proto_depIdxs = []int32{
 	4,  // 0: lethe.plugin.v1.PluginInfo.config_schema:type_name -> lethe.plugin.v1.Schema
 	5,  // 1: lethe.plugin.v1.Schema.attributes:type_name -> lethe.plugin.v1.Attribute
 	0,  // 2: lethe.plugin.v1.Attribute.type:type_name -> lethe.plugin.v1.AttributeType
-	6,  // 3: lethe.plugin.v1.Attribute.default:type_name -> lethe.plugin.v1.Value
+	7,  // 3: lethe.plugin.v1.Attribute.default:type_name -> lethe.plugin.v1.Value
 	1,  // 4: lethe.plugin.v1.Value.null:type_name -> lethe.plugin.v1.NullValue
-	16, // 5: lethe.plugin.v1.Value.time:type_name -> google.protobuf.Timestamp
-	7,  // 6: lethe.plugin.v1.Value.list:type_name -> lethe.plugin.v1.ValueList
-	8,  // 7: lethe.plugin.v1.Value.map:type_name -> lethe.plugin.v1.ValueMap
-	6,  // 8: lethe.plugin.v1.ValueList.values:type_name -> lethe.plugin.v1.Value
-	14, // 9: lethe.plugin.v1.ValueMap.fields:type_name -> lethe.plugin.v1.ValueMap.FieldsEntry
-	15, // 10: lethe.plugin.v1.Row.fields:type_name -> lethe.plugin.v1.Row.FieldsEntry
-	9,  // 11: lethe.plugin.v1.RowBatch.rows:type_name -> lethe.plugin.v1.Row
+	17, // 5: lethe.plugin.v1.Value.time:type_name -> google.protobuf.Timestamp
+	8,  // 6: lethe.plugin.v1.Value.list:type_name -> lethe.plugin.v1.ValueList
+	9,  // 7: lethe.plugin.v1.Value.map:type_name -> lethe.plugin.v1.ValueMap
+	7,  // 8: lethe.plugin.v1.ValueList.values:type_name -> lethe.plugin.v1.Value
+	15, // 9: lethe.plugin.v1.ValueMap.fields:type_name -> lethe.plugin.v1.ValueMap.FieldsEntry
+	16, // 10: lethe.plugin.v1.Row.fields:type_name -> lethe.plugin.v1.Row.FieldsEntry
+	10, // 11: lethe.plugin.v1.RowBatch.rows:type_name -> lethe.plugin.v1.Row
 	2,  // 12: lethe.plugin.v1.Diagnostic.severity:type_name -> lethe.plugin.v1.Severity
-	6,  // 13: lethe.plugin.v1.ValueMap.FieldsEntry.value:type_name -> lethe.plugin.v1.Value
-	6,  // 14: lethe.plugin.v1.Row.FieldsEntry.value:type_name -> lethe.plugin.v1.Value
+	7,  // 13: lethe.plugin.v1.ValueMap.FieldsEntry.value:type_name -> lethe.plugin.v1.Value
+	7,  // 14: lethe.plugin.v1.Row.FieldsEntry.value:type_name -> lethe.plugin.v1.Value
 	15, // [15:15] is the sub-list for method output_type
 	15, // [15:15] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
@@ -1180,7 +1318,7 @@ func file_plugin_v1_common_proto_init() {
 	if File_plugin_v1_common_proto != nil {
 		return
 	}
-	file_plugin_v1_common_proto_msgTypes[3].OneofWrappers = []any{
+	file_plugin_v1_common_proto_msgTypes[4].OneofWrappers = []any{
 		(*Value_Null)(nil),
 		(*Value_Bool)(nil),
 		(*Value_Int)(nil),
@@ -1199,7 +1337,7 @@ func file_plugin_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_v1_common_proto_rawDesc), len(file_plugin_v1_common_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

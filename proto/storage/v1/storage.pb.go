@@ -106,9 +106,12 @@ func (x *DescribeResponse) GetInfo() *v1.PluginInfo {
 }
 
 type ConfigureRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Config        *v1.ValueMap           `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Config     *v1.ValueMap           `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// egress is what the instance may reach; unset: the default policy
+	// (see EgressPolicy). Added in protocol 1.1.
+	Egress        *v1.EgressPolicy `protobuf:"bytes,3,opt,name=egress,proto3" json:"egress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -153,6 +156,13 @@ func (x *ConfigureRequest) GetInstanceId() string {
 func (x *ConfigureRequest) GetConfig() *v1.ValueMap {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *ConfigureRequest) GetEgress() *v1.EgressPolicy {
+	if x != nil {
+		return x.Egress
 	}
 	return nil
 }
@@ -606,11 +616,12 @@ const file_storage_v1_storage_proto_rawDesc = "" +
 	"\x18storage/v1/storage.proto\x12\x10lethe.storage.v1\x1a\x16plugin/v1/common.proto\"\x11\n" +
 	"\x0fDescribeRequest\"C\n" +
 	"\x10DescribeResponse\x12/\n" +
-	"\x04info\x18\x01 \x01(\v2\x1b.lethe.plugin.v1.PluginInfoR\x04info\"f\n" +
+	"\x04info\x18\x01 \x01(\v2\x1b.lethe.plugin.v1.PluginInfoR\x04info\"\x9d\x01\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x121\n" +
-	"\x06config\x18\x02 \x01(\v2\x19.lethe.plugin.v1.ValueMapR\x06config\"R\n" +
+	"\x06config\x18\x02 \x01(\v2\x19.lethe.plugin.v1.ValueMapR\x06config\x125\n" +
+	"\x06egress\x18\x03 \x01(\v2\x1d.lethe.plugin.v1.EgressPolicyR\x06egress\"R\n" +
 	"\x11ConfigureResponse\x12=\n" +
 	"\vdiagnostics\x18\x01 \x03(\v2\x1b.lethe.plugin.v1.DiagnosticR\vdiagnostics\".\n" +
 	"\vTestRequest\x12\x1f\n" +
@@ -677,30 +688,32 @@ var file_storage_v1_storage_proto_goTypes = []any{
 	nil,                           // 11: lethe.storage.v1.UploadHeader.MetadataEntry
 	(*v1.PluginInfo)(nil),         // 12: lethe.plugin.v1.PluginInfo
 	(*v1.ValueMap)(nil),           // 13: lethe.plugin.v1.ValueMap
-	(*v1.Diagnostic)(nil),         // 14: lethe.plugin.v1.Diagnostic
+	(*v1.EgressPolicy)(nil),       // 14: lethe.plugin.v1.EgressPolicy
+	(*v1.Diagnostic)(nil),         // 15: lethe.plugin.v1.Diagnostic
 }
 var file_storage_v1_storage_proto_depIdxs = []int32{
 	12, // 0: lethe.storage.v1.DescribeResponse.info:type_name -> lethe.plugin.v1.PluginInfo
 	13, // 1: lethe.storage.v1.ConfigureRequest.config:type_name -> lethe.plugin.v1.ValueMap
-	14, // 2: lethe.storage.v1.ConfigureResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
-	14, // 3: lethe.storage.v1.TestResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
-	11, // 4: lethe.storage.v1.UploadHeader.metadata:type_name -> lethe.storage.v1.UploadHeader.MetadataEntry
-	6,  // 5: lethe.storage.v1.UploadRequest.header:type_name -> lethe.storage.v1.UploadHeader
-	0,  // 6: lethe.storage.v1.Storage.Describe:input_type -> lethe.storage.v1.DescribeRequest
-	2,  // 7: lethe.storage.v1.Storage.Configure:input_type -> lethe.storage.v1.ConfigureRequest
-	4,  // 8: lethe.storage.v1.Storage.Test:input_type -> lethe.storage.v1.TestRequest
-	7,  // 9: lethe.storage.v1.Storage.Upload:input_type -> lethe.storage.v1.UploadRequest
-	9,  // 10: lethe.storage.v1.Storage.CloseInstance:input_type -> lethe.storage.v1.CloseInstanceRequest
-	1,  // 11: lethe.storage.v1.Storage.Describe:output_type -> lethe.storage.v1.DescribeResponse
-	3,  // 12: lethe.storage.v1.Storage.Configure:output_type -> lethe.storage.v1.ConfigureResponse
-	5,  // 13: lethe.storage.v1.Storage.Test:output_type -> lethe.storage.v1.TestResponse
-	8,  // 14: lethe.storage.v1.Storage.Upload:output_type -> lethe.storage.v1.UploadResponse
-	10, // 15: lethe.storage.v1.Storage.CloseInstance:output_type -> lethe.storage.v1.CloseInstanceResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	14, // 2: lethe.storage.v1.ConfigureRequest.egress:type_name -> lethe.plugin.v1.EgressPolicy
+	15, // 3: lethe.storage.v1.ConfigureResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
+	15, // 4: lethe.storage.v1.TestResponse.diagnostics:type_name -> lethe.plugin.v1.Diagnostic
+	11, // 5: lethe.storage.v1.UploadHeader.metadata:type_name -> lethe.storage.v1.UploadHeader.MetadataEntry
+	6,  // 6: lethe.storage.v1.UploadRequest.header:type_name -> lethe.storage.v1.UploadHeader
+	0,  // 7: lethe.storage.v1.Storage.Describe:input_type -> lethe.storage.v1.DescribeRequest
+	2,  // 8: lethe.storage.v1.Storage.Configure:input_type -> lethe.storage.v1.ConfigureRequest
+	4,  // 9: lethe.storage.v1.Storage.Test:input_type -> lethe.storage.v1.TestRequest
+	7,  // 10: lethe.storage.v1.Storage.Upload:input_type -> lethe.storage.v1.UploadRequest
+	9,  // 11: lethe.storage.v1.Storage.CloseInstance:input_type -> lethe.storage.v1.CloseInstanceRequest
+	1,  // 12: lethe.storage.v1.Storage.Describe:output_type -> lethe.storage.v1.DescribeResponse
+	3,  // 13: lethe.storage.v1.Storage.Configure:output_type -> lethe.storage.v1.ConfigureResponse
+	5,  // 14: lethe.storage.v1.Storage.Test:output_type -> lethe.storage.v1.TestResponse
+	8,  // 15: lethe.storage.v1.Storage.Upload:output_type -> lethe.storage.v1.UploadResponse
+	10, // 16: lethe.storage.v1.Storage.CloseInstance:output_type -> lethe.storage.v1.CloseInstanceResponse
+	12, // [12:17] is the sub-list for method output_type
+	7,  // [7:12] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_storage_v1_storage_proto_init() }

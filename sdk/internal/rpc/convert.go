@@ -13,6 +13,7 @@ func InfoToProto(i schema.Info) (*pluginv1.PluginInfo, error) {
 		pa := &pluginv1.Attribute{
 			Name: a.Name, Type: pluginv1.AttributeType(a.Type), Required: a.Required,
 			Sensitive: a.Sensitive, Description: a.Description,
+			Destination: a.Destination, Path: a.Path,
 		}
 		if a.Default != nil {
 			d, err := value.ToProto(normalizeDefault(a.Default))
@@ -59,6 +60,7 @@ func InfoFromProto(p *pluginv1.PluginInfo) schema.Info {
 		sa := schema.Attribute{
 			Name: a.GetName(), Type: schema.Type(a.GetType()), Required: a.GetRequired(),
 			Sensitive: a.GetSensitive(), Description: a.GetDescription(),
+			Destination: a.GetDestination(), Path: a.GetPath(),
 		}
 		if a.Default != nil {
 			if d, err := value.FromProto(a.Default); err == nil {

@@ -87,13 +87,13 @@ func Definition(version string) connector.Definition {
 		Description: "Reads and masks documents in MongoDB, or a server speaking its wire protocol such as FerretDB.",
 		DryRun:      true,
 		Config: schema.Schema{Attributes: []schema.Attribute{
-			{Name: "uri", Type: schema.String, Sensitive: true, Description: "A connection string: mongodb://user:pass@host:27017/?authSource=admin or mongodb+srv://... Set either uri or host (with port, username, password, auth_database and tls as needed). Options the uri sets win over connect_timeout and max_connections."},
-			{Name: "host", Type: schema.String, Description: "The server's host name or address."},
-			{Name: "port", Type: schema.Int, Description: "The server's port; 27017 when unset."},
+			{Name: "uri", Type: schema.String, Sensitive: true, Destination: true, Description: "A connection string: mongodb://user:pass@host:27017/?authSource=admin or mongodb+srv://... Set either uri or host (with port, username, password, auth_database and tls as needed). Options the uri sets win over connect_timeout and max_connections."},
+			{Name: "host", Type: schema.String, Destination: true, Description: "The server's host name or address."},
+			{Name: "port", Type: schema.Int, Destination: true, Description: "The server's port; 27017 when unset."},
 			{Name: "username", Type: schema.String, Description: "The user to authenticate as (SCRAM); no authentication when unset."},
 			{Name: "password", Type: schema.String, Sensitive: true, Description: "The user's password."},
 			{Name: "auth_database", Type: schema.String, Description: "The database that holds the user (authSource); admin when unset."},
-			{Name: "tls", Type: schema.Bool, Description: "Connect with TLS, verifying the server's certificate; false when unset."},
+			{Name: "tls", Type: schema.Bool, Destination: true, Description: "Connect with TLS, verifying the server's certificate; false when unset."},
 			{Name: "database", Type: schema.String, Description: "The database that holds the dataset's collections; when unset, the key of the dataset each request names."},
 			{Name: "connect_timeout", Type: schema.Duration, Default: 10 * time.Second, Description: "How long to wait for a connection and for a suitable server, such as \"10s\"."},
 			{Name: "max_connections", Type: schema.Int, Default: int64(8), Description: "The most connections the driver's pool opens."},
@@ -266,6 +266,7 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 	if err != nil {
 		return nil, fault.AsPermanent(err)
 	}
+	applyEgress(ctx, s.opts, s.connectTimeout)
 	client, err := mongo.Connect(s.opts)
 	if err != nil {
 		return nil, fault.AsPermanent(fmt.Errorf("mongodb connection settings: %s", redact(err.Error(), cfg.String("uri"))))

@@ -67,9 +67,9 @@ func Definition(version string) connector.Definition {
 		Description: "Reads and masks rows in a MySQL or MariaDB database.",
 		DryRun:      true,
 		Config: schema.Schema{Attributes: []schema.Attribute{
-			{Name: "dsn", Type: schema.String, Sensitive: true, Description: "A go-sql-driver DSN such as user:pass@tcp(host:3306)/db?tls=true. Set either dsn or host, port, user, password and dbname."},
-			{Name: "host", Type: schema.String, Description: "The server's host name or address; 127.0.0.1 when unset."},
-			{Name: "port", Type: schema.Int, Description: "The server's port; 3306 when unset."},
+			{Name: "dsn", Type: schema.String, Sensitive: true, Destination: true, Description: "A go-sql-driver DSN such as user:pass@tcp(host:3306)/db?tls=true. Set either dsn or host, port, user, password and dbname."},
+			{Name: "host", Type: schema.String, Destination: true, Description: "The server's host name or address; 127.0.0.1 when unset."},
+			{Name: "port", Type: schema.Int, Destination: true, Description: "The server's port; 3306 when unset."},
 			{Name: "user", Type: schema.String, Description: "The user to connect as."},
 			{Name: "password", Type: schema.String, Sensitive: true, Description: "The user's password."},
 			{Name: "dbname", Type: schema.String, Description: "The database (schema) that holds the dataset's tables."},
@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	applyEgress(ctx, mc)
 	timeout := cfg.Duration("statement_timeout")
 	if timeout < 0 {
 		return nil, fault.AsPermanent(fmt.Errorf("statement_timeout %s is negative; use 0 for no limit", timeout))

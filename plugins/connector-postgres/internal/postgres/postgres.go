@@ -54,13 +54,13 @@ func Definition(version string) connector.Definition {
 		Description: "Reads and masks rows in a PostgreSQL database.",
 		DryRun:      true,
 		Config: schema.Schema{Attributes: []schema.Attribute{
-			{Name: "dsn", Type: schema.String, Sensitive: true, Description: "A connection string (postgres://user:pass@host:5432/db?sslmode=require or key=value form). Set either dsn or host, port, user, password and dbname."},
-			{Name: "host", Type: schema.String, Description: "The server's host name or address."},
-			{Name: "port", Type: schema.Int, Description: "The server's port; 5432 when unset."},
+			{Name: "dsn", Type: schema.String, Sensitive: true, Destination: true, Description: "A connection string (postgres://user:pass@host:5432/db?sslmode=require or key=value form). Set either dsn or host, port, user, password and dbname."},
+			{Name: "host", Type: schema.String, Destination: true, Description: "The server's host name or address."},
+			{Name: "port", Type: schema.Int, Destination: true, Description: "The server's port; 5432 when unset."},
 			{Name: "user", Type: schema.String, Description: "The role to connect as."},
 			{Name: "password", Type: schema.String, Sensitive: true, Description: "The role's password."},
 			{Name: "dbname", Type: schema.String, Description: "The database to connect to."},
-			{Name: "sslmode", Type: schema.String, Description: "disable, allow, prefer, require, verify-ca or verify-full; prefer when unset."},
+			{Name: "sslmode", Type: schema.String, Destination: true, Description: "disable, allow, prefer, require, verify-ca or verify-full; prefer when unset."},
 			{Name: "schema", Type: schema.String, Default: "public", Description: "The schema that holds the dataset's tables."},
 			{Name: "max_connections", Type: schema.Int, Default: int64(4), Description: "The most connections the pool opens."},
 			{Name: "statement_timeout", Type: schema.Duration, Default: 30 * time.Second, Description: "The longest one statement may run, such as \"30s\"; 0 for no limit."},
@@ -87,6 +87,7 @@ func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	applyEgress(ctx, pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fault.AsPermanent(fmt.Errorf("postgres connection settings: %w", err))

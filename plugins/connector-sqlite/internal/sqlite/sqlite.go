@@ -61,7 +61,7 @@ func Definition(version string) connector.Definition {
 		Description: "Reads and masks rows in a SQLite database file.",
 		DryRun:      true,
 		Config: schema.Schema{Attributes: []schema.Attribute{
-			{Name: "path", Type: schema.String, Required: true, Description: "The SQLite database file. It must exist. A relative path resolves against the configuration directory."},
+			{Name: "path", Type: schema.String, Required: true, Path: true, Description: "The SQLite database file. It must exist. A relative path resolves against the configuration directory."},
 			{Name: "busy_timeout", Type: schema.Duration, Default: 5 * time.Second, Description: "How long to wait for a lock held by another connection, such as \"5s\"."},
 			{Name: "read_only", Type: schema.Bool, Default: false, Description: "Open the file read-only; erasure is then refused."},
 		}},
@@ -81,13 +81,13 @@ type Conn struct {
 
 // New opens the file of cfg. It does not create a missing file: a typo in
 // the path would otherwise give an empty database and no rows.
-func New(_ context.Context, cfg schema.Config) (connector.Instance, error) {
+func New(ctx context.Context, cfg schema.Config) (connector.Instance, error) {
 	if cfg.String("path") == "" {
 		return nil, fault.AsPermanent(errors.New("path is empty; set it to the SQLite database file"))
 	}
-	path, err := filepath.Abs(cfg.String("path"))
+	path, err := confine(ctx, cfg.String("path"))
 	if err != nil {
-		return nil, fault.AsPermanent(fmt.Errorf("path %q: %w", cfg.String("path"), err))
+		return nil, fault.AsPermanent(fmt.Errorf("path: %w", err))
 	}
 	st, err := os.Stat(path)
 	switch {

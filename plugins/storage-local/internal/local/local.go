@@ -39,7 +39,7 @@ func Definition(version string) storage.Definition {
 		Version:     version,
 		Description: "Writes access packages to a directory on the local disk.",
 		Config: schema.Schema{Attributes: []schema.Attribute{
-			{Name: "dir", Type: schema.String, Required: true, Description: "Directory the packages are written to. A relative path resolves against the configuration directory."},
+			{Name: "dir", Type: schema.String, Required: true, Path: true, Description: "Directory the packages are written to. A relative path resolves against the configuration directory."},
 			{Name: "create_dir", Type: schema.Bool, Default: true, Description: "Create the directory (mode 0700) when it does not exist."},
 			{Name: "file_mode", Type: schema.String, Default: "0600", Description: "Permission bits of written files, in octal, such as \"0600\"."},
 		}},
@@ -58,13 +58,13 @@ type Store struct {
 }
 
 // New opens the directory of cfg, creating it when create_dir is set.
-func New(_ context.Context, cfg schema.Config) (storage.Store, error) {
+func New(ctx context.Context, cfg schema.Config) (storage.Store, error) {
 	if cfg.String("dir") == "" {
 		return nil, fault.AsPermanent(errors.New("dir is empty; set it to the directory packages are written to"))
 	}
-	dir, err := filepath.Abs(cfg.String("dir"))
+	dir, err := confine(ctx, cfg.String("dir"))
 	if err != nil {
-		return nil, fault.AsPermanent(fmt.Errorf("dir %q: %w", cfg.String("dir"), err))
+		return nil, fault.AsPermanent(fmt.Errorf("dir: %w", err))
 	}
 	mode, err := strconv.ParseUint(cfg.String("file_mode"), 8, 32)
 	if err != nil || mode > 0o777 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/schema"
 )
 
@@ -39,10 +40,10 @@ const (
 
 // attributes is the configuration schema.
 var attributes = []schema.Attribute{
-	{Name: "bucket", Type: schema.String, Required: true, Description: "Name of the bucket the packages are written to. It must exist; the plugin never creates it."},
-	{Name: "region", Type: schema.String, Default: "us-east-1", Description: "Region of the bucket, such as \"eu-west-1\". Requests and download links are signed for it."},
-	{Name: "endpoint", Type: schema.String, Description: "URL of an S3-compatible server such as MinIO, for example \"http://127.0.0.1:9000\" (http or https, no path). Empty: Amazon S3."},
-	{Name: "path_style", Type: schema.Bool, Default: false, Description: "Address the bucket in the URL path (https://host/bucket/key) rather than in the host name. MinIO and most S3-compatible servers need it; when false, the bucket goes in the host name on Amazon S3 and in the path elsewhere."},
+	{Name: "bucket", Type: schema.String, Required: true, Destination: true, Description: "Name of the bucket the packages are written to. It must exist; the plugin never creates it."},
+	{Name: "region", Type: schema.String, Default: "us-east-1", Destination: true, Description: "Region of the bucket, such as \"eu-west-1\". Requests and download links are signed for it."},
+	{Name: "endpoint", Type: schema.String, Destination: true, Description: "URL of an S3-compatible server such as MinIO, for example \"http://127.0.0.1:9000\" (http or https, no path). Empty: Amazon S3."},
+	{Name: "path_style", Type: schema.Bool, Default: false, Destination: true, Description: "Address the bucket in the URL path (https://host/bucket/key) rather than in the host name. MinIO and most S3-compatible servers need it; when false, the bucket goes in the host name on Amazon S3 and in the path elsewhere."},
 	{Name: "server_side_encryption", Type: schema.String, Default: sseNone, Description: "Server-side encryption of written objects: \"\" (the bucket's default), \"AES256\" (SSE-S3) or \"aws:kms\" (SSE-KMS, with kms_key_id)."},
 	{Name: "kms_key_id", Type: schema.String, Description: "KMS key ID or ARN for server_side_encryption = \"aws:kms\". Empty: the account's AWS-managed key."},
 	{Name: "access_key_id", Type: schema.String, Sensitive: true, Description: "Access key ID. When both access_key_id and secret_access_key are empty, credentials come from the default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE), then the IAM role of the container or instance."},
@@ -64,6 +65,8 @@ type settings struct {
 	secretKey string
 	ttl       time.Duration
 	partSize  int64
+	// egress is the policy the host sent; nil is the default one.
+	egress *egress.Policy
 }
 
 // amazonEndpoint is used when endpoint is empty.

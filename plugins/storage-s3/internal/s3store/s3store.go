@@ -33,6 +33,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
+	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/fault"
 	"github.com/lethehq/lethe/sdk/schema"
 	"github.com/lethehq/lethe/sdk/storage"
@@ -72,11 +73,12 @@ type Store struct {
 
 // New checks cfg and creates the client. It does not contact the server:
 // Test does.
-func New(_ context.Context, cfg schema.Config) (storage.Store, error) {
+func New(ctx context.Context, cfg schema.Config) (storage.Store, error) {
 	set, err := parseSettings(cfg)
 	if err != nil {
 		return nil, fault.AsPermanent(err)
 	}
+	set.egress = egress.FromContext(ctx)
 	return newStore(set)
 }
 
@@ -85,6 +87,12 @@ func newStore(set settings) (*Store, error) {
 	if err != nil {
 		return nil, fault.AsPermanent(fmt.Errorf("create the HTTP transport: %w", err))
 	}
+	plain := transport.Clone()
+	pol := set.egress
+	if pol == nil {
+		pol = &egress.Policy{}
+	}
+	applyEgress(pol, transport)
 	var creds *credentials.Credentials
 	if set.accessKey != "" {
 		creds = credentials.NewStaticV4(set.accessKey, set.secretKey, "")
@@ -92,7 +100,7 @@ func newStore(set settings) (*Store, error) {
 		creds = credentials.NewChainCredentials([]credentials.Provider{
 			&credentials.EnvAWS{},
 			&credentials.FileAWSCredentials{},
-			&credentials.IAM{Client: &http.Client{Transport: transport, Timeout: 10 * time.Second}},
+			&credentials.IAM{Client: &http.Client{Transport: credentialTransport(pol, transport, plain), Timeout: 10 * time.Second}},
 		})
 	}
 	lookup := minio.BucketLookupAuto
