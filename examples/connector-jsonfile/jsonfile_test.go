@@ -89,6 +89,7 @@ func TestErase(t *testing.T) {
 		{name: "nested path", coll: "customers", set: connector.Row{"address.city": "***"}, wantRows: 1,
 			want: connector.Row{"id": int64(1), "email": "jane@example.com", "address": map[string]any{"city": "***"}}},
 		{name: "nested path that is absent", coll: "customers", set: connector.Row{"address.zip": "***"}, want: jane()},
+		{name: "field that is absent", coll: "customers", set: connector.Row{"phone": "***"}, want: jane()},
 		{name: "same value again", coll: "customers", set: connector.Row{"email": "jane@example.com"}, want: jane()},
 		{name: "read only", readOnly: true, coll: "customers", set: connector.Row{"email": nil}, wantErr: "read_only", want: jane()},
 		{name: "unknown collection", coll: "nope", set: connector.Row{"email": nil}, wantErr: `no collection "nope"`, want: jane()},
