@@ -19,6 +19,9 @@ import (
 	"github.com/lethehq/lethe/sdk/schema"
 )
 
+// conn implements connector.Instance; the compiler checks it here.
+var _ connector.Instance = (*conn)(nil)
+
 // conn is one configured connection. The SDK calls its methods from many
 // goroutines at once (several nodes of a request, several requests), so it
 // must be safe for concurrent use.
