@@ -116,6 +116,8 @@ func (c *conn) Erase(ctx context.Context, req connector.EraseRequest) (connector
 	}
 	var changed int64
 	for i, u := range req.Updates {
+		// Find the one row the key names. The example scans; a database
+		// finds it through the key's index.
 		target := -1
 		for j, row := range rows {
 			if !matchesKey(row, u.Key) {
