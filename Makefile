@@ -15,7 +15,10 @@ VERSION ?= 0.1.0-dev
 BIN := bin
 PLUGIN_BIN := $(BIN)/plugins
 PKGS := github.com/lethehq/lethe/...
-MODULES := proto sdk core cmd tests $(wildcard plugins/*)
+MODULES := proto sdk core cmd tests $(wildcard plugins/*) $(wildcard examples/*)
+# The bundled plugins `make build` installs. examples/ (templates for plugin
+# authors, see docs/plugins.md) are vetted and tested with the workspace
+# but not installed.
 PLUGINS := $(notdir $(wildcard plugins/*))
 GO_TEST_FLAGS ?=
 FUZZTIME ?= 60s

@@ -201,7 +201,7 @@ func (r *run) eraseRows(ctx context.Context, conn *config.Connection, addr datas
 		if len(batch) == 0 {
 			return nil
 		}
-		n, err := c.Erase(ctx, conn.Name, connector.EraseRequest{
+		res, err := c.Erase(ctx, conn.Name, connector.EraseRequest{
 			RequestID:  r.req.ID,
 			Collection: connector.Collection{Dataset: addr.Dataset, Name: addr.Collection},
 			Updates:    batch,
@@ -209,7 +209,7 @@ func (r *run) eraseRows(ctx context.Context, conn *config.Connection, addr datas
 		if err != nil {
 			return err
 		}
-		affected += n
+		affected += res.Rows
 		updates += int64(len(batch))
 		batch = batch[:0]
 		batchNo++

@@ -116,11 +116,11 @@ func matchesFilters(row connector.Row, filters []connector.Filter) bool {
 	return false
 }
 
-func (m *memDB) Erase(ctx context.Context, id string, req connector.EraseRequest) (int64, error) {
+func (m *memDB) Erase(ctx context.Context, id string, req connector.EraseRequest) (connector.EraseResult, error) {
 	m.erases.Add(1)
 	if m.onErase != nil {
 		if err := m.onErase(req); err != nil {
-			return 0, err
+			return connector.EraseResult{}, err
 		}
 	}
 	m.mu.Lock()
@@ -143,7 +143,7 @@ func (m *memDB) Erase(ctx context.Context, id string, req connector.EraseRequest
 			n++
 		}
 	}
-	return n, nil
+	return connector.EraseResult{Rows: n}, nil
 }
 
 func setPath(v any, path []string, val any) {

@@ -15,7 +15,7 @@ import (
 type Connector interface {
 	Configure(ctx context.Context, id string, cfg map[string]any) (schema.Diagnostics, error)
 	Access(ctx context.Context, id string, req connector.AccessRequest, fn func([]connector.Row) error) (int64, error)
-	Erase(ctx context.Context, id string, req connector.EraseRequest) (int64, error)
+	Erase(ctx context.Context, id string, req connector.EraseRequest) (connector.EraseResult, error)
 }
 
 // Storage is what the engine asks of a storage plugin.

@@ -60,15 +60,15 @@ func (c *Connector) Access(ctx context.Context, id string, req connector.AccessR
 	return n, err
 }
 
-// Erase applies one batch of updates and returns the rows affected.
-func (c *Connector) Erase(ctx context.Context, id string, req connector.EraseRequest) (int64, error) {
-	var n int64
+// Erase applies one batch of updates and returns what the plugin did.
+func (c *Connector) Erase(ctx context.Context, id string, req connector.EraseRequest) (connector.EraseResult, error) {
+	var res connector.EraseResult
 	err := c.p.call(ctx, id, nil, func(pr *process) error {
 		var err error
-		n, err = pr.rpc.(*connector.Client).Erase(ctx, id, req)
+		res, err = pr.rpc.(*connector.Client).Erase(ctx, id, req)
 		return err
 	})
-	return n, err
+	return res, err
 }
 
 // DryRun returns the query the plugin would run for req, or an error

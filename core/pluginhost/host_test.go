@@ -71,15 +71,15 @@ func TestHealthyConnector(t *testing.T) {
 		t.Errorf("Access = %d %v", n, rows)
 	}
 
-	affected, err := c.Erase(ctx, "main", connector.EraseRequest{
+	res, err := c.Erase(ctx, "main", connector.EraseRequest{
 		Collection: connector.Collection{Dataset: "app", Name: "users"},
 		Updates: []connector.RowUpdate{
 			{Key: connector.Row{"id": int64(2)}, Set: connector.Row{"email": nil}},
 			{Key: connector.Row{"id": int64(3)}, Set: connector.Row{"email": nil}},
 		},
 	})
-	if err != nil || affected != 2 {
-		t.Errorf("Erase = %d, %v; want 2", affected, err)
+	if err != nil || res.Rows != 2 {
+		t.Errorf("Erase = %d, %v; want 2", res.Rows, err)
 	}
 
 	q, err := c.DryRun(ctx, "main", one("users"))
@@ -377,12 +377,12 @@ func TestEraseRetriedAfterCrash(t *testing.T) {
 	if err := c.Test(ctx, "a"); err != nil { // call 1
 		t.Fatal(err)
 	}
-	n, err := c.Erase(ctx, "a", connector.EraseRequest{ // call 2 crashes
+	res, err := c.Erase(ctx, "a", connector.EraseRequest{ // call 2 crashes
 		Collection: connector.Collection{Name: "users"},
 		Updates:    []connector.RowUpdate{{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"email": nil}}},
 	})
-	if err != nil || n != 1 {
-		t.Errorf("Erase = %d, %v; want it retried after the crash", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Errorf("Erase = %d, %v; want it retried after the crash", res.Rows, err)
 	}
 }
 

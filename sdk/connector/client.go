@@ -154,8 +154,8 @@ func (c *Client) Access(ctx context.Context, id string, req AccessRequest, fn fu
 	return n, nil
 }
 
-// Erase applies one batch of updates and returns the rows affected.
-func (c *Client) Erase(ctx context.Context, id string, req EraseRequest) (int64, error) {
+// Erase applies one batch of updates and returns what the plugin did.
+func (c *Client) Erase(ctx context.Context, id string, req EraseRequest) (EraseResult, error) {
 	preq := &connectorv1.EraseRequest{
 		InstanceId: id, RequestId: req.RequestID,
 		Collection: &pluginv1.Collection{Dataset: req.Collection.Dataset, Name: req.Collection.Name},
@@ -164,19 +164,19 @@ func (c *Client) Erase(ctx context.Context, id string, req EraseRequest) (int64,
 	for i, u := range req.Updates {
 		k, err := value.MapToProto(u.Key)
 		if err != nil {
-			return 0, fmt.Errorf("erase %s: key: %w", req.Collection.Name, fault.AsPermanent(err))
+			return EraseResult{}, fmt.Errorf("erase %s: key: %w", req.Collection.Name, fault.AsPermanent(err))
 		}
 		s, err := value.MapToProto(u.Set)
 		if err != nil {
-			return 0, fmt.Errorf("erase %s: %w", req.Collection.Name, fault.AsPermanent(err))
+			return EraseResult{}, fmt.Errorf("erase %s: %w", req.Collection.Name, fault.AsPermanent(err))
 		}
 		preq.Updates[i] = &connectorv1.RowUpdate{Key: k, Set: s}
 	}
 	resp, err := c.rpc.Erase(ctx, preq)
 	if err != nil {
-		return 0, c.wrap(ctx, "erase "+req.Collection.Name, err)
+		return EraseResult{}, c.wrap(ctx, "erase "+req.Collection.Name, err)
 	}
-	return resp.GetRowsAffected(), nil
+	return EraseResult{Rows: resp.GetRowsAffected()}, nil
 }
 
 // DryRun returns the query the plugin would run for req, or an error

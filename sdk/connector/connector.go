@@ -53,9 +53,11 @@ type Instance interface {
 	// returns an error once ctx is cancelled; return it.
 	Access(ctx context.Context, req AccessRequest, out RowWriter) error
 	// Erase applies updates by key in one transaction where the database has
-	// them and returns the number of rows changed. Applying the same request
-	// twice must leave the data as after the first.
-	Erase(ctx context.Context, req EraseRequest) (int64, error)
+	// them and reports what it did in an EraseResult: Rows is the number of
+	// rows changed. Applying the same request twice must leave the data as
+	// after the first. A key that matches more than one row fails the whole
+	// batch with a permanent fault (see package sdktest, EraseKeyNotUnique).
+	Erase(ctx context.Context, req EraseRequest) (EraseResult, error)
 	// Close releases the instance's resources. It may be called twice.
 	Close(ctx context.Context) error
 }
@@ -111,6 +113,15 @@ type RowWriter interface {
 type RowUpdate struct {
 	Key Row
 	Set Row
+}
+
+// EraseResult is what one Erase call did. It is a struct, not a count, so
+// that fields can be added later without changing the Instance interface:
+// return connector.EraseResult{Rows: n}, and leave new fields zero.
+type EraseResult struct {
+	// Rows is the number of rows the batch changed (or matched, where the
+	// database only reports matches; see package sdktest).
+	Rows int64
 }
 
 // EraseRequest is one bounded batch of updates.

@@ -351,11 +351,11 @@ func (s *server) Erase(ctx context.Context, req *connectorv1.EraseRequest) (resp
 		return nil, rpc.ToStatus(err)
 	}
 	defer inst.release()
-	n, err := inst.Erase(ctx, ereq)
+	res, err := inst.Erase(ctx, ereq)
 	if err != nil {
 		return nil, rpc.ToStatus(err)
 	}
-	return &connectorv1.EraseResponse{RowsAffected: n}, nil
+	return &connectorv1.EraseResponse{RowsAffected: res.Rows}, nil
 }
 
 func (s *server) DryRun(ctx context.Context, req *connectorv1.DryRunRequest) (resp *connectorv1.DryRunResponse, err error) {

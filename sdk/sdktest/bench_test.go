@@ -132,11 +132,11 @@ func TestTenMiBBothWays(t *testing.T) {
 	if err != nil || n != 1 || got != size {
 		t.Fatalf("10 MiB row: %d rows, %d bytes, %v", n, got, err)
 	}
-	affected, err := c.Erase(ctx, "big", connector.EraseRequest{Collection: connector.Collection{Name: "t"}, Updates: []connector.RowUpdate{
+	res, err := c.Erase(ctx, "big", connector.EraseRequest{Collection: connector.Collection{Name: "t"}, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"payload": strings.Repeat("y", size)}},
 	}})
-	if err != nil || affected != 1 {
-		t.Fatalf("10 MiB erase batch: %d, %v", affected, err)
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("10 MiB erase batch: %d, %v", res.Rows, err)
 	}
 }
 

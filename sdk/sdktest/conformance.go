@@ -282,6 +282,11 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		}
 	})
 
+	// erase returns the rows an Erase reports changed.
+	erase := func(ctx context.Context, req connector.EraseRequest) (int64, error) {
+		res, err := c.Erase(ctx, id, req)
+		return res.Rows, err
+	}
 	cols := fx.columns()
 	allFields := paths(cols...)
 	cmp := comparer{offset: slices.Contains(fx.Supports, KindTimeOffset)}
@@ -539,7 +544,7 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 			{Key: connector.Row{"id": int64(2)}, Set: set},
 			{Key: connector.Row{"id": int64(4)}, Set: set},
 		}}
-		n, err := c.Erase(ctx, id, req)
+		n, err := erase(ctx, req)
 		if err != nil {
 			t.Fatalf("Erase: %v", err)
 		}
@@ -548,7 +553,7 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		}
 		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4, 5)}), want, cols)
 
-		n, err = c.Erase(ctx, id, req)
+		n, err = erase(ctx, req)
 		if err != nil {
 			t.Fatalf("second identical Erase: %v", err)
 		}
@@ -558,14 +563,14 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		expectRows(t, run(ctx, t, connector.AccessRequest{Fields: allFields, Filters: byID(1, 2, 3, 4, 5)}), want, cols)
 
 		// Every key field must match; a key matching nothing is no error.
-		n, err = c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+		n, err = erase(ctx, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
 			{Key: connector.Row{"id": int64(3), "email": "someone-else@example.com"}, Set: connector.Row{"name": "wrong"}},
 			{Key: connector.Row{"id": int64(999)}, Set: connector.Row{"name": "wrong"}},
 		}})
 		if err != nil || n != 0 {
 			t.Errorf("Erase of keys matching no row: %d rows affected, %v; want 0 and no error", n, err)
 		}
-		n, err = c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+		n, err = erase(ctx, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
 			{Key: connector.Row{"id": int64(3), "email": "user3@example.com"}, Set: connector.Row{"name": "by composite key"}},
 		}})
 		if err != nil || n != 1 {
@@ -586,7 +591,7 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 			}
 			sortByID(t, rows)
 			return rows
-		}, func(ctx context.Context, req connector.EraseRequest) (int64, error) { return c.Erase(ctx, id, req) })
+		}, erase)
 	})
 
 	t.Run("EraseKeyNotUnique", func(t *testing.T) {
@@ -598,7 +603,7 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		// The first update is fine on its own; the second names a key
 		// that two rows share. The whole batch must fail, and change
 		// nothing.
-		_, err := c.Erase(ctx, id, connector.EraseRequest{RequestID: "conformance", Collection: fx.Collection, Updates: []connector.RowUpdate{
+		_, err := erase(ctx, connector.EraseRequest{RequestID: "conformance", Collection: fx.Collection, Updates: []connector.RowUpdate{
 			{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"name": "masked"}},
 			{Key: connector.Row{"email": shared}, Set: connector.Row{"name": "masked"}},
 		}})
@@ -635,7 +640,7 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 				defer wg.Done()
 				k := int64(g*5 + 1)
 				for r := range rounds {
-					if _, err := c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+					if _, err := erase(ctx, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
 						{Key: connector.Row{"id": k}, Set: connector.Row{"name": fmt.Sprintf("g%d-%d", g, r)}},
 					}}); err != nil {
 						errs <- fmt.Errorf("worker %d: Erase: %w", g, err)
@@ -687,7 +692,7 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		if len(got) != 2 || got[0]["name"] != first {
 			t.Fatalf("a row with a 10 MiB value did not come back intact (%d rows)", len(got))
 		}
-		n, err := c.Erase(ctx, id, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
+		n, err := erase(ctx, connector.EraseRequest{Collection: fx.Collection, Updates: []connector.RowUpdate{
 			{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"name": second}},
 		}})
 		if err != nil || n != 1 {

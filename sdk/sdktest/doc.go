@@ -63,7 +63,7 @@
 //   - Access with no filter, or a filter with no value, is refused with a
 //     permanent fault.
 //   - Erase updates exactly the rows with the given keys (every key field
-//     must match) and no others, and reports them as rows affected. A
+//     must match) and no others, and reports them in EraseResult.Rows. A
 //     second identical Erase leaves the data as it was; it may report 0
 //     (rows changed) or the same count (rows matched). An Erase whose key
 //     matches nothing affects 0 rows and succeeds.

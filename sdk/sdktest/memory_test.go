@@ -103,7 +103,7 @@ func (c *memConn) Access(ctx context.Context, req connector.AccessRequest, out c
 	return ctx.Err()
 }
 
-func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (int64, error) {
+func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
 	c.table.mu.Lock()
 	defer c.table.mu.Unlock()
 	// Apply the batch to a copy, kept only when every key matched at most
@@ -120,7 +120,7 @@ func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (int64, e
 				continue
 			}
 			if matched++; matched > 1 {
-				return 0, fault.AsPermanent(fmt.Errorf("update %d: its key matches more than one row; declare a unique key", i+1))
+				return connector.EraseResult{}, fault.AsPermanent(fmt.Errorf("update %d: its key matches more than one row; declare a unique key", i+1))
 			}
 			next := connector.Row{}
 			for col, v := range r {
@@ -128,7 +128,7 @@ func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (int64, e
 			}
 			for col, v := range u.Set {
 				if _, err := c.column(connector.Path{col}); err != nil {
-					return 0, err
+					return connector.EraseResult{}, err
 				}
 				next[col] = v
 			}
@@ -137,7 +137,7 @@ func (c *memConn) Erase(_ context.Context, req connector.EraseRequest) (int64, e
 		}
 	}
 	c.table.rows = rows
-	return n, nil
+	return connector.EraseResult{Rows: n}, nil
 }
 
 func matches(r, key connector.Row) bool {

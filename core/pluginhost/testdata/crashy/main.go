@@ -73,9 +73,9 @@ func (i *instance) Access(_ context.Context, req connector.AccessRequest, out co
 	return fmt.Errorf("no collection %q", req.Collection.Name)
 }
 
-func (i *instance) Erase(_ context.Context, req connector.EraseRequest) (int64, error) {
+func (i *instance) Erase(_ context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
 	i.count()
-	return int64(len(req.Updates)), nil
+	return connector.EraseResult{Rows: int64(len(req.Updates))}, nil
 }
 
 func (i *instance) Close(context.Context) error { return nil }

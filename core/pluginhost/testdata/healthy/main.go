@@ -95,8 +95,8 @@ func matches(row connector.Row, filters []connector.Filter) bool {
 	return false
 }
 
-func (i *instance) Erase(_ context.Context, req connector.EraseRequest) (int64, error) {
-	return int64(len(req.Updates)), nil
+func (i *instance) Erase(_ context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
+	return connector.EraseResult{Rows: int64(len(req.Updates))}, nil
 }
 
 func (i *instance) DryRun(_ context.Context, req connector.AccessRequest) (string, error) {

@@ -104,12 +104,12 @@ func TestExactMatchCollectionCollation(t *testing.T) {
 			t.Errorf("email = %+q: ids %v, want %v", tc.value, got, tc.want)
 		}
 	}
-	n, err := c.Erase(ctx, connector.EraseRequest{Collection: connector.Collection{Name: name}, Updates: []connector.RowUpdate{
+	res, err := c.Erase(ctx, connector.EraseRequest{Collection: connector.Collection{Name: name}, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"email": "JANE@EXÄMPLE.COM"}, Set: connector.Row{"name": "MASKED"}},
 		{Key: connector.Row{"_id": int64(2), "email": "jose@example.com"}, Set: connector.Row{"name": "MASKED"}},
 	}})
-	if err != nil || n != 0 {
-		t.Errorf("erase by other spellings: %d documents, %v; want 0", n, err)
+	if err != nil || res.Rows != 0 {
+		t.Errorf("erase by other spellings: %d documents, %v; want 0", res.Rows, err)
 	}
 	if got := raw(t, coll, int64(1))["name"]; got != `"Jane"` {
 		t.Errorf("Jane's document was erased by another spelling of her email: name %s", got)

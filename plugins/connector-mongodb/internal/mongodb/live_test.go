@@ -205,9 +205,9 @@ func TestEraseArrayElementsAndNestedPaths(t *testing.T) {
 				{Key: connector.Row{"_id": value.ObjectID(bson.NewObjectID())}, Set: connector.Row{"email": "MASKED"}},
 			}}
 			ctx := context.Background()
-			n, err := c.Erase(ctx, req)
-			if err != nil || n != 2 {
-				t.Fatalf("erase: %d documents modified, %v; want 2", n, err)
+			res, err := c.Erase(ctx, req)
+			if err != nil || res.Rows != 2 {
+				t.Fatalf("erase: %d documents modified, %v; want 2", res.Rows, err)
 			}
 			check := func() {
 				t.Helper()
@@ -232,9 +232,9 @@ func TestEraseArrayElementsAndNestedPaths(t *testing.T) {
 			}
 			check()
 			// Idempotent: nothing left to change.
-			n, err = c.Erase(ctx, req)
-			if err != nil || n != 0 {
-				t.Fatalf("second erase: %d documents modified, %v; want 0", n, err)
+			res, err = c.Erase(ctx, req)
+			if err != nil || res.Rows != 0 {
+				t.Fatalf("second erase: %d documents modified, %v; want 0", res.Rows, err)
 			}
 			check()
 		})

@@ -321,7 +321,13 @@ func buildUpdate(u connector.RowUpdate) (bson.D, bson.D, error) {
 // Without a transaction (FerretDB, standalone servers) a failing update
 // stops the batch and leaves the updates before it applied; retrying the
 // batch is safe, as every update is idempotent.
-func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
+func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
+	n, err := c.erase(ctx, req)
+	return connector.EraseResult{Rows: n}, err
+}
+
+// erase is Erase, returning the rows changed.
+func (c *Conn) erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
 	db, collName, err := c.namespace(req.Collection)
 	if err != nil {
 		return 0, err

@@ -76,11 +76,11 @@ func TestExactMatchGeneralCI(t *testing.T) {
 
 	// Erasure by a key that differs from the row's only by collation.
 	for _, v := range []string{"jane@exämple.com", "JANE@EXÄMPLE.COM ", "jane@example.com "} {
-		n, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+		res, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 			{Key: connector.Row{"email": v}, Set: connector.Row{"name": "MASKED", "card": nil}},
 		}})
-		if err != nil || n != 0 {
-			t.Errorf("erase by email = %+q: %d rows, %v; want 0", v, n, err)
+		if err != nil || res.Rows != 0 {
+			t.Errorf("erase by email = %+q: %d rows, %v; want 0", v, res.Rows, err)
 		}
 	}
 	var name string

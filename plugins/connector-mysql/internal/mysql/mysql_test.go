@@ -401,12 +401,12 @@ func TestNestedJSONAndOddNames(t *testing.T) {
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
 		t.Fatalf("rows %#v\nwant %#v", rows, want)
 	}
-	n, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+	res, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"doc.email": "MASKED", "doc.keep.k": nil, "doc.missing": "x", "e-mail": nil}},
 		{Key: connector.Row{"id": int64(99)}, Set: connector.Row{"e-mail": nil}},
 	}})
-	if err != nil || n != 1 {
-		t.Fatalf("erase: %d, %v", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("erase: %d, %v", res.Rows, err)
 	}
 	rows = nil
 	if err := c.Access(ctx, connector.AccessRequest{Collection: coll, Fields: []connector.Path{{"doc"}, {"e-mail"}},
@@ -602,8 +602,8 @@ func TestValues(t *testing.T) {
 			"we`ird doc.a": "MASKED", "we`ird doc.none": "x", "bin": []byte("x"), "flag": false, "f": 2.5},
 	}}}
 	for i := range 2 {
-		if n, err := c.Erase(ctx, req); err != nil || n != 1 {
-			t.Fatalf("erase %d: %d, %v", i+1, n, err)
+		if res, err := c.Erase(ctx, req); err != nil || res.Rows != 1 {
+			t.Fatalf("erase %d: %d, %v", i+1, res.Rows, err)
 		}
 	}
 	rows = access(connector.Filter{Field: connector.Path{"id"}, Values: []any{value.Decimal("18446744073709551615")}}, "name", "at", "dec2", "we`ird doc", "bin", "flag", "f")

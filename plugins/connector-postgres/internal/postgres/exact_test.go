@@ -73,10 +73,10 @@ func TestExactMatchLooseColumns(t *testing.T) {
 	}
 	for _, k := range []connector.Row{{"email_icu": "JANE@EXÄMPLE.COM"}, {"email_citext": "JANE@example.com"},
 		{"email_char": "jane@example.com "}, {"id": int64(1), "email_icu": "Jane@example.com"}} {
-		n, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+		res, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 			{Key: k, Set: connector.Row{"name": "MASKED"}}}})
-		if err != nil || n != 0 {
-			t.Errorf("erase by %v: %d rows, %v; want 0", k, n, err)
+		if err != nil || res.Rows != 0 {
+			t.Errorf("erase by %v: %d rows, %v; want 0", k, res.Rows, err)
 		}
 	}
 	var rows collect
@@ -87,10 +87,10 @@ func TestExactMatchLooseColumns(t *testing.T) {
 	if len(rows) != 1 || rows[0]["name"] != "Jane" {
 		t.Errorf("Jane's row was erased by another spelling of her email: %v", rows)
 	}
-	n, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+	res, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"u": "6F1C3A5E-0D1B-4C7E-9F00-A1B2C3D4E5F6"}, Set: connector.Row{"name": "by uuid"}}}})
-	if err != nil || n != 1 {
-		t.Errorf("erase by an upper-case uuid: %d rows, %v; want 1 (a uuid is a value)", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Errorf("erase by an upper-case uuid: %d rows, %v; want 1 (a uuid is a value)", res.Rows, err)
 	}
 }
 

@@ -261,12 +261,12 @@ func TestNestedJSONAndOddNames(t *testing.T) {
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
 		t.Fatalf("rows %#v\nwant %#v", rows, want)
 	}
-	n, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+	res, err := c.Erase(ctx, connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"doc.email": nil, "doc.missing": "x", "meta.email": "MASKED", "e-mail": "MASKED"}},
 		{Key: connector.Row{"id": int64(99)}, Set: connector.Row{"e-mail": nil}},
 	}})
-	if err != nil || n != 1 {
-		t.Fatalf("erase: %d, %v", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("erase: %d, %v", res.Rows, err)
 	}
 	conn := pgtest.Connect(t, dsn)
 	var doc, meta, email string

@@ -46,10 +46,10 @@ func TestExactMatchNocase(t *testing.T) {
 		}
 	}
 	for _, k := range []connector.Row{{"email": "JANE@EXAMPLE.COM"}, {"email_rtrim": "jane@example.com "}, {"id": int64(1), "email": "Jane@Example.com"}} {
-		n, err := c.Erase(context.Background(), connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+		res, err := c.Erase(context.Background(), connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 			{Key: k, Set: connector.Row{"name": "MASKED"}}}})
-		if err != nil || n != 0 {
-			t.Errorf("erase by %v: %d rows, %v; want 0", k, n, err)
+		if err != nil || res.Rows != 0 {
+			t.Errorf("erase by %v: %d rows, %v; want 0", k, res.Rows, err)
 		}
 	}
 	rows := access(t, c, connector.AccessRequest{Collection: coll, Fields: []connector.Path{{"name"}},

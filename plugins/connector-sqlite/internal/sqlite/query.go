@@ -301,7 +301,13 @@ func buildUpdate(cols map[string]colType, table string, u connector.RowUpdate) (
 // too, so a repeated Erase reports the same count. An update whose key
 // matches more than one row rolls the whole batch back: the key is not
 // unique, and erasing every row it matches could erase someone else's.
-func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
+func (c *Conn) Erase(ctx context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
+	n, err := c.erase(ctx, req)
+	return connector.EraseResult{Rows: n}, err
+}
+
+// erase is Erase, returning the rows changed.
+func (c *Conn) erase(ctx context.Context, req connector.EraseRequest) (int64, error) {
 	if c.readOnly {
 		return 0, fault.AsPermanent(errors.New("the connection is read_only, so erasure is refused; set read_only = false to allow it"))
 	}

@@ -255,11 +255,11 @@ func TestHostileNamesAndValues(t *testing.T) {
 	if len(rows) != 1 || rows[0][`i"d`] != int64(2) {
 		t.Errorf("rows %v, want only the row whose value is the literal string", rows)
 	}
-	n, err := c.Erase(context.Background(), connector.EraseRequest{Collection: req.Collection, Updates: []connector.RowUpdate{
+	res, err := c.Erase(context.Background(), connector.EraseRequest{Collection: req.Collection, Updates: []connector.RowUpdate{
 		{Key: connector.Row{`i"d`: int64(1)}, Set: connector.Row{"e mail": "'; DROP TABLE x; --"}},
 	}})
-	if err != nil || n != 1 {
-		t.Fatalf("Erase: %d, %v", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("Erase: %d, %v", res.Rows, err)
 	}
 	rows = access(t, c, connector.AccessRequest{Collection: req.Collection, Fields: []connector.Path{{"e mail"}},
 		Filters: []connector.Filter{{Field: connector.Path{`i"d`}, Values: []any{int64(1)}}}})
@@ -403,11 +403,11 @@ func TestEraseWritesTypedValues(t *testing.T) {
 		"j": map[string]any{"k": []any{int64(math.MaxInt64), "v", nil, true}}, "bl": []byte{1, 2, 3}, "f": math.SmallestNonzeroFloat64,
 		"n": int64(math.MinInt64),
 	}
-	n, err := c.Erase(context.Background(), connector.EraseRequest{Collection: connector.Collection{Name: "w"}, Updates: []connector.RowUpdate{
+	res, err := c.Erase(context.Background(), connector.EraseRequest{Collection: connector.Collection{Name: "w"}, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"id": int64(1)}, Set: set},
 	}})
-	if err != nil || n != 1 {
-		t.Fatalf("Erase: %d, %v", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("Erase: %d, %v", res.Rows, err)
 	}
 	var fields []connector.Path
 	for k := range set {
@@ -441,11 +441,11 @@ func TestNestedJSONMembers(t *testing.T) {
 	if len(rows) != 1 || rows[0]["profile"].(map[string]any)["phone"] != "123" {
 		t.Fatalf("nested filter: %v", rows)
 	}
-	n, err := c.Erase(context.Background(), connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
+	res, err := c.Erase(context.Background(), connector.EraseRequest{Collection: coll, Updates: []connector.RowUpdate{
 		{Key: connector.Row{"id": int64(1)}, Set: connector.Row{"profile.email": "masked", "profile.address.city": nil, "profile.absent": "x"}},
 	}})
-	if err != nil || n != 1 {
-		t.Fatalf("Erase: %d, %v", n, err)
+	if err != nil || res.Rows != 1 {
+		t.Fatalf("Erase: %d, %v", res.Rows, err)
 	}
 	rows = access(t, c, connector.AccessRequest{Collection: coll, Fields: []connector.Path{{"profile"}},
 		Filters: []connector.Filter{{Field: connector.Path{"id"}, Values: []any{int64(1), int64(2)}}}})

@@ -33,14 +33,14 @@ func (i *inst) Access(ctx context.Context, req connector.AccessRequest, out conn
 
 // Erase reports the number of updates whose values carry exactly the
 // configured payload size, so a test can tell that a batch arrived whole.
-func (i *inst) Erase(_ context.Context, req connector.EraseRequest) (int64, error) {
+func (i *inst) Erase(_ context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
 	var n int64
 	for _, u := range req.Updates {
 		if s, _ := u.Set["payload"].(string); len(s) == len(i.payload) {
 			n++
 		}
 	}
-	return n, nil
+	return connector.EraseResult{Rows: n}, nil
 }
 
 func (i *inst) Close(context.Context) error { return nil }
