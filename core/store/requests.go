@@ -27,6 +27,7 @@ type record struct {
 	Source         string                `json:"source,omitempty"`
 	ExternalID     string                `json:"external_id,omitempty"`
 	IdempotencyKey string                `json:"idempotency_key,omitempty"`
+	IdemUntil      time.Time             `json:"idempotency_until,omitzero"`
 	CreatedAt      time.Time             `json:"created_at"`
 	DueAt          time.Time             `json:"due_at,omitzero"`
 	StartedAt      time.Time             `json:"started_at,omitzero"`
@@ -138,7 +139,7 @@ func (b *Bolt) sealPII(r *Request) ([]byte, error) {
 func toRecord(r *Request, pii []byte) *record {
 	return &record{
 		ID: r.ID, Policy: r.Policy, Status: r.Status, Source: r.Source,
-		ExternalID: r.ExternalID, IdempotencyKey: r.IdempotencyKey,
+		ExternalID: r.ExternalID, IdempotencyKey: r.IdempotencyKey, IdemUntil: utc(r.IdempotencyUntil),
 		CreatedAt: r.CreatedAt.UTC(), DueAt: utc(r.DueAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
 		ReviewedBy: r.ReviewedBy, Reason: r.Reason, Counts: r.Counts, Locations: r.Locations,
 		Attempt: r.Attempt, PII: pii,
@@ -156,7 +157,7 @@ func utc(t time.Time) time.Time {
 func (b *Bolt) toRequest(rec *record) (*Request, error) {
 	r := &Request{
 		ID: rec.ID, Policy: rec.Policy, Status: rec.Status, Source: rec.Source,
-		ExternalID: rec.ExternalID, IdempotencyKey: rec.IdempotencyKey,
+		ExternalID: rec.ExternalID, IdempotencyKey: rec.IdempotencyKey, IdempotencyUntil: rec.IdemUntil,
 		CreatedAt: rec.CreatedAt, DueAt: rec.DueAt, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		ReviewedBy: rec.ReviewedBy, Reason: rec.Reason, Counts: rec.Counts, Locations: rec.Locations,
 		Attempt: rec.Attempt,
@@ -242,8 +243,12 @@ func (b *Bolt) CreateRequest(ctx context.Context, in *Request, maskingSecrets []
 				if err != nil {
 					return fmt.Errorf("idempotency key points to a missing request: %w", err)
 				}
-				existing = e
-				return nil
+				if e.IdemUntil.IsZero() || r.CreatedAt.Before(e.IdemUntil) {
+					existing = e
+					return nil
+				}
+				// The earlier request's hold has ended: the key names
+				// the new request (Put below replaces the entry).
 			}
 			if err := idem.Put([]byte(r.IdempotencyKey), []byte(r.ID)); err != nil {
 				return err
@@ -477,7 +482,7 @@ func checkImmutable(cur, next *Request) error {
 	if !next.CreatedAt.Equal(cur.CreatedAt) {
 		bad = append(bad, "CreatedAt")
 	}
-	if next.IdempotencyKey != cur.IdempotencyKey {
+	if next.IdempotencyKey != cur.IdempotencyKey || !next.IdempotencyUntil.Equal(cur.IdempotencyUntil) {
 		bad = append(bad, "IdempotencyKey")
 	}
 	if next.ExternalID != cur.ExternalID {

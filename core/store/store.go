@@ -57,7 +57,10 @@ type Store interface {
 	// in one transaction. It assigns ID (when empty), CreatedAt (when zero)
 	// and Status (pending, when empty) and returns the stored request.
 	// When r.IdempotencyKey names an existing request it writes nothing and
-	// returns that request with ErrDuplicate.
+	// returns that request with ErrDuplicate, unless that request's
+	// IdempotencyUntil has passed (at r.CreatedAt): then the key names the
+	// new request from now on. The check and the write are one transaction,
+	// so concurrent duplicates make one request.
 	CreateRequest(ctx context.Context, r *Request, maskingSecrets []byte) (*Request, error)
 	// Get returns the request or ErrNotFound.
 	Get(ctx context.Context, id string) (*Request, error)
@@ -214,6 +217,9 @@ type Request struct {
 	ExternalID string
 	// IdempotencyKey makes submissions idempotent (e.g. a DRP body digest).
 	IdempotencyKey string
+	// IdempotencyUntil, when set, ends the key's hold: a submission with
+	// the same key at or after it creates a new request. Zero holds forever.
+	IdempotencyUntil time.Time
 
 	CreatedAt time.Time
 	DueAt     time.Time
