@@ -33,7 +33,12 @@ type record struct {
 	StartedAt      time.Time             `json:"started_at,omitzero"`
 	FinishedAt     time.Time             `json:"finished_at,omitzero"`
 	ReviewedBy     string                `json:"reviewed_by,omitempty"`
-	Reason         string                `json:"reason,omitempty"`
+	// Reason is the reason in the clear, as versions before schema 2 kept
+	// it; read, never written (ReasonSealed holds it).
+	Reason string `json:"reason,omitempty"`
+	// ReasonSealed is the sealed reason, bound to requests/<id>/reason: an
+	// error's text may quote a value, whatever redaction missed.
+	ReasonSealed []byte `json:"reason_sealed,omitempty"`
 	Counts         map[string]NodeCounts `json:"counts,omitempty"`
 	Locations      []string              `json:"locations,omitempty"`
 	Attempt        int                   `json:"attempt,omitempty"`
@@ -49,6 +54,7 @@ type piiBlob struct {
 }
 
 func piiAAD(id string) []byte     { return aad(string(bktRequests), id, "pii") }
+func reasonAAD(id string) []byte  { return aad(string(bktRequests), id, "reason") }
 func secretsAAD(id string) []byte { return aad(string(bktSecrets), id) }
 
 func statusKey(s Status, created time.Time, id string) []byte {
@@ -141,7 +147,7 @@ func toRecord(r *Request, pii []byte) *record {
 		ID: r.ID, Policy: r.Policy, Status: r.Status, Source: r.Source,
 		ExternalID: r.ExternalID, IdempotencyKey: r.IdempotencyKey, IdemUntil: utc(r.IdempotencyUntil),
 		CreatedAt: r.CreatedAt.UTC(), DueAt: utc(r.DueAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
-		ReviewedBy: r.ReviewedBy, Reason: r.Reason, Counts: r.Counts, Locations: r.Locations,
+		ReviewedBy: r.ReviewedBy, Counts: r.Counts, Locations: r.Locations,
 		Attempt: r.Attempt, PII: pii,
 	}
 }
@@ -162,6 +168,13 @@ func (b *Bolt) toRequest(rec *record) (*Request, error) {
 		ReviewedBy: rec.ReviewedBy, Reason: rec.Reason, Counts: rec.Counts, Locations: rec.Locations,
 		Attempt: rec.Attempt,
 	}
+	if rec.ReasonSealed != nil {
+		plain, err := b.seal.open(rec.ReasonSealed, reasonAAD(rec.ID))
+		if err != nil {
+			return nil, fmt.Errorf("request %s reason: %w", rec.ID, err)
+		}
+		r.Reason = string(plain)
+	}
 	plain, err := b.seal.open(rec.PII, piiAAD(rec.ID))
 	if err != nil {
 		return nil, fmt.Errorf("request %s identities: %w", rec.ID, err)
@@ -172,6 +185,14 @@ func (b *Bolt) toRequest(rec *record) (*Request, error) {
 	}
 	r.Identities, r.ResultKey = p.Identities, p.ResultKey
 	return r, nil
+}
+
+// sealReason seals a request's reason (nil when it is empty).
+func (b *Bolt) sealReason(id, reason string) ([]byte, error) {
+	if reason == "" {
+		return nil, nil
+	}
+	return b.seal.seal([]byte(reason), reasonAAD(id))
 }
 
 // loadRecord reads and decodes a request record inside tx (decoding copies
@@ -233,6 +254,9 @@ func (b *Bolt) CreateRequest(ctx context.Context, in *Request, maskingSecrets []
 		}
 	}
 	rec := toRecord(r, pii)
+	if rec.ReasonSealed, err = b.sealReason(r.ID, r.Reason); err != nil {
+		return nil, fmt.Errorf("create request: %w", err)
+	}
 	var existing *record
 	err = b.w.update(func(tx *bolt.Tx) error {
 		existing = nil
@@ -405,6 +429,11 @@ func (b *Bolt) Transition(ctx context.Context, id string, from []Status, to Stat
 		}
 		nrec := toRecord(next, rec.PII)
 		nrec.ExpiresAt = rec.ExpiresAt
+		if next.Reason == cur.Reason && rec.ReasonSealed != nil {
+			nrec.ReasonSealed = rec.ReasonSealed
+		} else if nrec.ReasonSealed, err = b.sealReason(id, next.Reason); err != nil {
+			return err
+		}
 		if rec.Status != to {
 			idx := tx.Bucket(bktIdxStatus)
 			if err := idx.Delete(statusKey(rec.Status, rec.CreatedAt, id)); err != nil {

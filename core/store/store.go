@@ -22,8 +22,10 @@
 //     no read transaction stays open while a caller's callback runs.
 //
 // Callers must never put personal data into fields stored in the clear:
-// Event.Error, Event.Node, Request.Reason, Request.ExternalID,
-// Request.IdempotencyKey, NodeResult.Detail, blob names and node names.
+// Event.Node, Request.ExternalID, Request.IdempotencyKey,
+// NodeResult.Detail, blob names and node names. Request.Reason and
+// Event.Error are sealed (schema 2) because they carry error texts, which
+// may quote a value redaction missed; callers still redact them.
 package store
 
 import (
@@ -328,9 +330,9 @@ func (t EventType) Valid() bool {
 	return false
 }
 
-// Event is one entry of a request's log. It is stored in the clear: callers
-// must never put identity values, row values or secrets in it, in
-// particular not in Error (describe the failure, not the data).
+// Event is one entry of a request's log. It is stored in the clear but for
+// Error, which is sealed: callers must never put identity values, row
+// values or secrets in it, and redact the values they know from Error.
 type Event struct {
 	// Seq is assigned by the store: 1, 2, ... per request.
 	Seq uint64 `json:"-"`
