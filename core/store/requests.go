@@ -21,27 +21,27 @@ const IDPrefix = "pri_"
 // record is a request as stored. Personal data (identities, result key) is
 // sealed in PII; everything else is not personal data.
 type record struct {
-	ID             string                `json:"id"`
-	Policy         string                `json:"policy"`
-	Status         Status                `json:"status"`
-	Source         string                `json:"source,omitempty"`
-	ExternalID     string                `json:"external_id,omitempty"`
-	IdempotencyKey string                `json:"idempotency_key,omitempty"`
-	IdemUntil      time.Time             `json:"idempotency_until,omitzero"`
-	CreatedAt      time.Time             `json:"created_at"`
-	DueAt          time.Time             `json:"due_at,omitzero"`
-	StartedAt      time.Time             `json:"started_at,omitzero"`
-	FinishedAt     time.Time             `json:"finished_at,omitzero"`
-	ReviewedBy     string                `json:"reviewed_by,omitempty"`
+	ID             string    `json:"id"`
+	Policy         string    `json:"policy"`
+	Status         Status    `json:"status"`
+	Source         string    `json:"source,omitempty"`
+	ExternalID     string    `json:"external_id,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	IdemUntil      time.Time `json:"idempotency_until,omitzero"`
+	CreatedAt      time.Time `json:"created_at"`
+	DueAt          time.Time `json:"due_at,omitzero"`
+	StartedAt      time.Time `json:"started_at,omitzero"`
+	FinishedAt     time.Time `json:"finished_at,omitzero"`
+	ReviewedBy     string    `json:"reviewed_by,omitempty"`
 	// Reason is the reason in the clear, as versions before schema 2 kept
 	// it; read, never written (ReasonSealed holds it).
 	Reason string `json:"reason,omitempty"`
 	// ReasonSealed is the sealed reason, bound to requests/<id>/reason: an
 	// error's text may quote a value, whatever redaction missed.
-	ReasonSealed []byte `json:"reason_sealed,omitempty"`
-	Counts         map[string]NodeCounts `json:"counts,omitempty"`
-	Locations      []string              `json:"locations,omitempty"`
-	Attempt        int                   `json:"attempt,omitempty"`
+	ReasonSealed []byte                `json:"reason_sealed,omitempty"`
+	Counts       map[string]NodeCounts `json:"counts,omitempty"`
+	Locations    []string              `json:"locations,omitempty"`
+	Attempt      int                   `json:"attempt,omitempty"`
 	// ExpiresAt is when PurgeExpired may delete pages and secrets.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// PII is the sealed piiBlob, bound to requests/<id>/pii.
