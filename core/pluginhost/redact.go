@@ -22,45 +22,54 @@ const keptCalls = 8
 // errors) may write a value it was given.
 type callValues struct {
 	mu     sync.Mutex
-	active map[*redact.Set]int
-	recent []*redact.Set
+	active map[*lazySet]bool
+	recent []*lazySet
+}
+
+// lazySet is a call's values, collected only when a log line or a crash
+// needs them (collecting costs more than most calls).
+type lazySet struct {
+	once sync.Once
+	make func() *redact.Set
+	set  *redact.Set
+}
+
+func (l *lazySet) get() *redact.Set {
+	l.once.Do(func() { l.set, l.make = l.make(), nil })
+	return l.set
 }
 
 // begin records a call's values; the returned func ends the call.
-func (c *callValues) begin(vals *redact.Set) func() {
-	if vals == nil || vals.Len() == 0 {
-		return func() {}
-	}
+func (c *callValues) begin(vals func() *redact.Set) func() {
+	ls := &lazySet{make: vals}
 	c.mu.Lock()
 	if c.active == nil {
-		c.active = map[*redact.Set]int{}
+		c.active = map[*lazySet]bool{}
 	}
-	c.active[vals]++
+	c.active[ls] = true
 	c.mu.Unlock()
 	return func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.active[vals]--; c.active[vals] <= 0 {
-			delete(c.active, vals)
-		}
-		c.recent = append(c.recent, vals)
+		delete(c.active, ls)
+		c.recent = append(c.recent, ls)
 		if len(c.recent) > keptCalls {
 			c.recent = c.recent[len(c.recent)-keptCalls:]
 		}
 	}
 }
 
-// text redacts s with every set kept.
+// text redacts s with the values of every call kept.
 func (c *callValues) text(s string) string {
 	c.mu.Lock()
-	sets := make([]*redact.Set, 0, len(c.active)+len(c.recent))
+	sets := make([]*lazySet, 0, len(c.active)+len(c.recent))
 	for v := range c.active {
 		sets = append(sets, v)
 	}
 	sets = append(sets, c.recent...)
 	c.mu.Unlock()
 	for _, v := range sets {
-		s = v.Text(s)
+		s = v.get().Text(s)
 	}
 	return s
 }
@@ -72,22 +81,31 @@ func (c *callValues) empty() bool {
 }
 
 // accessValues are the values an access call filters on.
-func accessValues(req connector.AccessRequest) *redact.Set {
-	vals := &redact.Set{}
+// The values are copied (a pointer each): the caller may reuse its
+// slices once the call returns, and the set is built later, if ever.
+func accessValues(req connector.AccessRequest) func() *redact.Set {
+	var values []any
 	for _, f := range req.Filters {
-		vals.AddAll(f.Values...)
+		values = append(values, f.Values...)
 	}
-	return vals
+	return func() *redact.Set {
+		vals := &redact.Set{}
+		vals.AddAll(values...)
+		return vals
+	}
 }
 
 // eraseValues are the keys and values of an erase call.
-func eraseValues(req connector.EraseRequest) *redact.Set {
-	vals := &redact.Set{}
-	for _, u := range req.Updates {
-		vals.Add(map[string]any(u.Key))
-		vals.Add(map[string]any(u.Set))
+func eraseValues(req connector.EraseRequest) func() *redact.Set {
+	updates := append([]connector.RowUpdate(nil), req.Updates...)
+	return func() *redact.Set {
+		vals := &redact.Set{}
+		for _, u := range updates {
+			vals.Add(map[string]any(u.Key))
+			vals.Add(map[string]any(u.Set))
+		}
+		return vals
 	}
-	return vals
 }
 
 // redactLogger is a plugin's logger: its message and its arguments'

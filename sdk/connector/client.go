@@ -110,7 +110,7 @@ func (c *Client) Access(ctx context.Context, id string, req AccessRequest, fn fu
 	defer cancel()
 	// The values sent are redacted from the plugin's errors again here: a
 	// plugin built with an older SDK sends them as the database wrote them.
-	vals := filterValues(req)
+	vals := func() *redact.Set { return filterValues(req) }
 	stream, err := c.rpc.Access(ctx, preq)
 	if err != nil {
 		return 0, c.wrap(ctx, "access "+req.Collection.Name, rpc.Redact(err, vals))
@@ -185,10 +185,13 @@ func (c *Client) Erase(ctx context.Context, id string, req EraseRequest) (int64,
 	}
 	resp, err := c.rpc.Erase(ctx, preq)
 	if err != nil {
-		vals := &redact.Set{}
-		for _, u := range req.Updates {
-			vals.Add(map[string]any(u.Key))
-			vals.Add(map[string]any(u.Set))
+		vals := func() *redact.Set {
+			set := &redact.Set{}
+			for _, u := range req.Updates {
+				set.Add(map[string]any(u.Key))
+				set.Add(map[string]any(u.Set))
+			}
+			return set
 		}
 		return 0, c.wrap(ctx, "erase "+req.Collection.Name, rpc.Redact(err, vals))
 	}
@@ -204,7 +207,7 @@ func (c *Client) DryRun(ctx context.Context, id string, req AccessRequest) (stri
 	}
 	resp, err := c.rpc.DryRun(ctx, &connectorv1.DryRunRequest{Access: preq})
 	if err != nil {
-		return "", c.wrap(ctx, "dry run "+req.Collection.Name, rpc.Redact(err, filterValues(req)))
+		return "", c.wrap(ctx, "dry run "+req.Collection.Name, rpc.Redact(err, func() *redact.Set { return filterValues(req) }))
 	}
 	return resp.GetQuery(), nil
 }

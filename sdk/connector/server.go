@@ -294,7 +294,7 @@ func eraseValues(req *connectorv1.EraseRequest) *redact.Set {
 }
 
 func (s *server) Access(req *connectorv1.AccessRequest, stream connectorv1.Connector_AccessServer) (err error) {
-	vals := accessValues(req)
+	vals := func() *redact.Set { return accessValues(req) }
 	defer func() { err = rpc.Redact(err, vals) }()
 	defer rpc.Recover(s.logger, "Access", &err, vals)
 	ctx := stream.Context()
@@ -355,7 +355,7 @@ func eraseFromProto(req *connectorv1.EraseRequest) (EraseRequest, error) {
 }
 
 func (s *server) Erase(ctx context.Context, req *connectorv1.EraseRequest) (resp *connectorv1.EraseResponse, err error) {
-	vals := eraseValues(req)
+	vals := func() *redact.Set { return eraseValues(req) }
 	defer func() { err = rpc.Redact(err, vals) }()
 	defer rpc.Recover(s.logger, "Erase", &err, vals)
 	inst, err := s.get(req.GetInstanceId())
@@ -381,7 +381,7 @@ func (s *server) Erase(ctx context.Context, req *connectorv1.EraseRequest) (resp
 }
 
 func (s *server) DryRun(ctx context.Context, req *connectorv1.DryRunRequest) (resp *connectorv1.DryRunResponse, err error) {
-	vals := accessValues(req.GetAccess())
+	vals := func() *redact.Set { return accessValues(req.GetAccess()) }
 	defer func() { err = rpc.Redact(err, vals) }()
 	defer rpc.Recover(s.logger, "DryRun", &err, vals)
 	inst, err := s.get(req.GetAccess().GetInstanceId())

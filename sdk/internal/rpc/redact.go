@@ -7,21 +7,24 @@ import (
 	"github.com/lethehq/lethe/sdk/redact"
 )
 
-// Redact returns err with every value of vals masked in its text. A gRPC
-// status error keeps its code (the fault classification travels in it); any
-// other error becomes a plain error with the redacted text.
-func Redact(err error, vals *redact.Set) error {
+// Redact returns err with every value of vals() masked in its text; vals
+// is called only when err is not nil (collecting a call's values costs
+// more than most calls). A gRPC status error keeps its code (the fault
+// classification travels in it); any other error becomes a plain error
+// with the redacted text.
+func Redact(err error, vals func() *redact.Set) error {
 	if err == nil || vals == nil {
 		return err
 	}
+	set := vals()
 	if st, ok := status.FromError(err); ok {
-		msg := vals.Text(st.Message())
+		msg := set.Text(st.Message())
 		if msg == st.Message() {
 			return err
 		}
 		return status.Error(st.Code(), msg)
 	}
-	return vals.Error(err)
+	return set.Error(err)
 }
 
 // AddValues adds the wire values vs (and the elements of lists and maps)

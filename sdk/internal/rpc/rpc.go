@@ -120,11 +120,12 @@ func FromStatus(ctx context.Context, done <-chan struct{}, op string, err error)
 // Recover turns a panic inside an RPC into a codes.Internal error and logs
 // the stack. Use as: defer rpc.Recover(logger, "Access", &err). The values
 // of the call, when given, are redacted from the panic's text and stack.
-func Recover(logger hclog.Logger, op string, err *error, vals ...*redact.Set) {
+func Recover(logger hclog.Logger, op string, err *error, vals ...func() *redact.Set) {
 	if r := recover(); r != nil {
 		msg, stack := fmt.Sprint(r), string(debug.Stack())
 		for _, v := range vals {
-			msg, stack = v.Text(msg), v.Text(stack)
+			set := v()
+			msg, stack = set.Text(msg), set.Text(stack)
 		}
 		logger.Error("plugin panicked", "rpc", op, "panic", msg, "stack", stack)
 		*err = status.Errorf(codes.Internal, "plugin panicked in %s: %s", op, msg)
