@@ -125,12 +125,18 @@ func (s *Server) drpExercise(w http.ResponseWriter, r *http.Request, p Principal
 	if s.o.Config.Server.RequireManualApproval {
 		status = store.StatusPending
 	}
+	caller := "agent:" + p.Agent
+	if p.Agent == "" {
+		caller = "client:" + p.ClientID
+	}
+	replay := drp.ReplayOf(caller, action, ex.Regime, ex.AgentRequestID, id, s.o.Now(), s.o.Config.DRP.ReplayWindow)
 	req, err := s.o.Engine.Submit(r.Context(), execute.Submission{
 		Policy: pol.Name, Identities: id.Values, Source: store.SourceDRP,
-		ExternalID: ex.AgentRequestID, IdempotencyKey: "drp:" + id.Digest, Status: status,
+		ExternalID: ex.AgentRequestID, IdempotencyKey: replay.Key, IdempotencyUntil: replay.Until, Status: status,
 	})
 	if errors.Is(err, store.ErrDuplicate) && req != nil {
-		// A replay of the same identity token: the request it created.
+		// A replay (same caller, token, action, regime and agent request
+		// id, within the replay window): the request it created.
 		writeJSON(w, http.StatusOK, drp.StatusOf(req))
 		return nil
 	}

@@ -141,7 +141,7 @@ func (l *loader) auth(b *hcl.Block) {
 const minJWTSecret = 32
 
 func (l *loader) drp(b *hcl.Block) {
-	bd := l.content(b, []string{"api_base", "jwt_secret", "callback_hosts"}, nil,
+	bd := l.content(b, []string{"api_base", "jwt_secret", "callback_hosts", "replay_window"}, nil,
 		hcl.BlockHeaderSchema{Type: "agent", LabelNames: []string{"name"}})
 	d := DRP{Range: b.DefRange, Ranges: bd.ranges}
 	if v, ok := bd.str("api_base"); ok {
@@ -168,6 +168,9 @@ func (l *loader) drp(b *hcl.Block) {
 			}
 			d.CallbackHosts = append(d.CallbackHosts, strings.ToLower(h))
 		}
+	}
+	if v, ok := bd.duration("replay_window", time.Minute, 30*24*time.Hour); ok {
+		d.ReplayWindow = v
 	}
 	seen := map[string]hcl.Range{}
 	for _, ab := range bd.blocks {

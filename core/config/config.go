@@ -127,9 +127,12 @@ type DRP struct {
 	// JWTSecret is the default HS256 key of identity tokens.
 	JWTSecret     Secret
 	CallbackHosts []string
-	Agents        []*Agent
-	Range         hcl.Range
-	Ranges        map[string]hcl.Range
+	// ReplayWindow is how long an exercise sent again answers the request
+	// the first one made (0: the default, 24h).
+	ReplayWindow time.Duration
+	Agents       []*Agent
+	Range        hcl.Range
+	Ranges       map[string]hcl.Range
 }
 
 // Agent is an authorized agent of the drp block.

@@ -212,6 +212,8 @@ func TestLoadRules(t *testing.T) {
 		{name: "drp short jwt secret", file: "drp {\n  jwt_secret = \"0123456789\"\n}\n", want: "jwt_secret must be at least 32 bytes", at: `"0123456789"`},
 		{name: "drp callback host", file: "drp {\n  jwt_secret = \"0123456789abcdef0123456789abcdef\"\n  callback_hosts = [\"ok.example.org\", \"https://agent.example.org/cb\"]\n}\n",
 			want: `"https://agent.example.org/cb" is not a host name`, at: `"https://`},
+		{name: "drp replay window range", file: "drp {\n  jwt_secret = \"0123456789abcdef0123456789abcdef\"\n  replay_window = \"10s\"\n}\n",
+			want: `"replay_window" must be between 1m0s and 30d`, at: `"10s"`},
 		{name: "agent without token", file: "drp {\n  jwt_secret = \"0123456789abcdef0123456789abcdef\"\n  agent \"cr\" {\n  }\n}\n",
 			want: `The agent "cr" needs the argument "token"`, at: `agent "cr"`},
 		{name: "agent without any jwt secret", file: "drp {\n  agent \"cr\" {\n    token = \"0123456789abcdef0123\"\n  }\n}\n",

@@ -112,9 +112,23 @@ func NewNotifier(o NotifierOptions) *Notifier {
 
 // Register remembers a request's callback URL (already stored as a blob).
 func (n *Notifier) Register(id, url string) {
+	if url == "" {
+		return
+	}
 	n.mu.Lock()
 	n.urls[id] = url
 	n.mu.Unlock()
+}
+
+// drop forgets a request whose queue is idle.
+func (n *Notifier) drop(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if q := n.queues[id]; q != nil && (q.running || len(q.pending) > 0) {
+		return
+	}
+	delete(n.queues, id)
+	delete(n.urls, id)
 }
 
 // Changed is called after every status change of a request.
@@ -126,23 +140,25 @@ func (n *Notifier) Changed(r *store.Request) {
 	url, known := n.urls[r.ID]
 	n.mu.Unlock()
 	if !known {
+		// Requests without a callback are not remembered (one blob read per
+		// status change instead): the maps hold only requests with a
+		// callback, until their final status is delivered.
 		data, ok, err := n.o.Store.GetBlob(context.Background(), r.ID, BlobCallback)
 		if err != nil {
 			n.log.Warn("status callback: cannot read the callback URL", "request_id", r.ID, "error", err)
 			return
 		}
-		if ok {
-			url = string(data)
+		if !ok || len(data) == 0 {
+			return
 		}
-		n.Register(r.ID, url)
-	}
-	if url == "" {
-		return
+		url = string(data)
 	}
 	if _, err := CheckCallback(url, n.o.Allowed); err != nil {
 		n.log.Warn("status callback refused", "request_id", r.ID, "error", err)
+		n.drop(r.ID)
 		return
 	}
+	n.Register(r.ID, url)
 	st := StatusOf(r)
 	key := stateKey(st)
 	n.mu.Lock()

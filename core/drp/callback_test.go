@@ -3,6 +3,7 @@ package drp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -158,5 +159,60 @@ func TestCallbackRedirectNotFollowed(t *testing.T) {
 	n.Close()
 	if redirected.Load() != 2 || followed.Load() != 0 {
 		t.Fatalf("redirecting receiver called %d times (want 2 attempts), target %d times (want 0)", redirected.Load(), followed.Load())
+	}
+}
+
+// entries is how many requests the notifier keeps state for.
+func (n *Notifier) entries() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.urls) + len(n.queues)
+}
+
+// TestNotifierForgetsRequests reproduces issue 13 item 10: the notifier
+// kept an entry for every DRP request without a callback, forever. It
+// keeps state only for requests with a callback that have not reached a
+// final status; a refused callback is not kept either.
+func TestNotifierForgetsRequests(t *testing.T) {
+	rc := newReceiver(t)
+	u, _ := url.Parse(rc.srv.URL)
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	n := NewNotifier(NotifierOptions{Store: st, Allowed: []string{u.Host}, Backoff: time.Millisecond})
+	const requests = 200
+	for i := range requests {
+		r, err := st.CreateRequest(context.Background(), &store.Request{ID: fmt.Sprintf("pri_nocb%d", i), Policy: "p", Source: store.SourceDRP}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := r.ID
+		for _, s := range []store.Status{store.StatusApproved, store.StatusInProcessing, store.StatusError} {
+			n.Changed(drpRequest(id, s)) // error is not final: it may be retried
+		}
+	}
+	if got := n.entries(); got != 0 {
+		t.Errorf("after %d requests without a callback the notifier keeps %d entries, want 0", requests, got)
+	}
+	// A callback to a host no longer allowed: refused, not kept.
+	n.Register("pri_refused", "http://elsewhere.example/cb")
+	n.Changed(drpRequest("pri_refused", store.StatusInProcessing))
+	if got := n.entries(); got != 0 {
+		t.Errorf("a refused callback is kept: %d entries", got)
+	}
+	// With a callback: kept while the request is live, dropped once its
+	// final status is delivered.
+	n.Register("pri_cb", rc.srv.URL+"/cb")
+	n.Changed(drpRequest("pri_cb", store.StatusInProcessing))
+	n.Changed(drpRequest("pri_cb", store.StatusComplete))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rc.statuses()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	n.Close() // waits for the queue's goroutine to end
+	if got := rc.statuses(); len(got) != 2 {
+		t.Fatalf("delivered %v, want two statuses", got)
+	}
+	if got := n.entries(); got != 0 {
+		t.Errorf("after a final status the notifier keeps %d entries, want 0", got)
 	}
 }

@@ -23,6 +23,9 @@ const Version = "0.5"
 // MaxIdentityToken bounds the identity token's length.
 const MaxIdentityToken = 16 << 10
 
+// Leeway is the clock skew allowed on exp, nbf and iat.
+const Leeway = time.Minute
+
 // IdentityOptions say how to check an identity token.
 type IdentityOptions struct {
 	// Key is the HS256 key (the agent's, or the drp block's).
@@ -60,7 +63,8 @@ type identityClaims struct {
 
 // ParseIdentity checks a compact JWS identity token: HS256 only (alg none
 // and every other algorithm are refused), the signature with o.Key, exp
-// when present (required with RequireExp), nbf and iat when present, aud
+// when present (required with RequireExp), nbf and iat when present (iat
+// later than now beyond Leeway is refused), aud
 // when an audience is configured. The email, phone_number, name and
 // address claims become identities; at least one must be there.
 func ParseIdentity(token string, o IdentityOptions) (Identity, error) {
@@ -80,7 +84,10 @@ func ParseIdentity(token string, o IdentityOptions) (Identity, error) {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithTimeFunc(now),
-		jwt.WithLeeway(time.Minute),
+		jwt.WithLeeway(Leeway),
+		// iat is not checked by default: a token issued in the future is
+		// refused like one not valid yet.
+		jwt.WithIssuedAt(),
 	}
 	if o.RequireExp {
 		opts = append(opts, jwt.WithExpirationRequired())
@@ -132,8 +139,10 @@ func describe(err error) string {
 		return "expired (exp is in the past)"
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return "exp is required for this agent"
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return "not valid yet (nbf or iat is in the future)"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "issued in the future (iat is later than now, beyond a minute of clock skew)"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "not valid yet (nbf is in the future)"
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		return "invalid claims"
 	}

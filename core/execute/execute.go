@@ -215,6 +215,9 @@ type Submission struct {
 	Source         string
 	ExternalID     string
 	IdempotencyKey string
+	// IdempotencyUntil ends the key's hold (zero: never); see
+	// store.Request.IdempotencyUntil.
+	IdempotencyUntil time.Time
 	// Status to create the request in: approved (the default) runs at
 	// once; pending waits for a review.
 	Status store.Status
@@ -284,14 +287,15 @@ func (e *Engine) Submit(ctx context.Context, s Submission) (*store.Request, erro
 		source = store.SourceAPI
 	}
 	r := &store.Request{
-		Policy:         pol.Name,
-		Status:         status,
-		Identities:     identities,
-		Normalized:     normalized,
-		ResultKey:      s.ResultKey,
-		Source:         source,
-		ExternalID:     s.ExternalID,
-		IdempotencyKey: s.IdempotencyKey,
+		Policy:           pol.Name,
+		Status:           status,
+		Identities:       identities,
+		Normalized:       normalized,
+		ResultKey:        s.ResultKey,
+		Source:           source,
+		ExternalID:       s.ExternalID,
+		IdempotencyKey:   s.IdempotencyKey,
+		IdempotencyUntil: s.IdempotencyUntil,
 	}
 	if pol.ExecutionTimeframe > 0 {
 		r.DueAt = time.Now().Add(pol.ExecutionTimeframe).UTC()

@@ -19,6 +19,7 @@ import (
 	"github.com/lethehq/lethe/core/policy"
 	"github.com/lethehq/lethe/core/store"
 	"github.com/lethehq/lethe/sdk/fault"
+	"github.com/lethehq/lethe/sdk/redact"
 )
 
 // run is one execution of one request.
@@ -31,6 +32,11 @@ type run struct {
 	nodes   map[string]*plan.Node
 	secrets mask.Secrets
 	log     hclog.Logger
+	// redact holds the request's identity values: redacted from every
+	// error text the run logs, records or reports (the plugin side and the
+	// connector client redact the values of each call already; this is the
+	// net for errors that come another way).
+	redact *redact.Set
 
 	valuesMu sync.Mutex
 	values   map[string]*parentValues // by parent field address
@@ -145,6 +151,7 @@ func (e *Engine) prepare(ctx context.Context, req *store.Request) (*run, error) 
 		e: e, cfg: sn.cfg, req: req, pol: pol, plan: p,
 		nodes:  make(map[string]*plan.Node, len(p.Nodes)),
 		log:    e.log.With("request_id", req.ID),
+		redact: identityValues(req),
 		values: map[string]*parentValues{},
 	}
 	for i := range p.Nodes {
@@ -177,7 +184,17 @@ func (e *Engine) recordConsent(ctx context.Context, req *store.Request, pol *pol
 	return out, nil
 }
 
+// identityValues is the set of a request's identity values.
+func identityValues(req *store.Request) *redact.Set {
+	vals := &redact.Set{}
+	for _, v := range req.Identities {
+		vals.Add(v)
+	}
+	return vals
+}
+
 func (e *Engine) fail(ctx context.Context, req *store.Request, cause error) (*store.Request, error) {
+	cause = redactedError{text: identityValues(req).Text(cause.Error()), err: cause}
 	reason := cause.Error()
 	if len(reason) > 2000 {
 		reason = reason[:2000] + "…"
@@ -424,20 +441,21 @@ func (r *run) attempt(ctx context.Context, phase store.Phase, node string, begin
 			return err
 		}
 		retry := fault.Retryable(err) && n < r.e.opts.Attempts
-		ev := store.Event{Type: store.EventNodeFailed, Phase: phase, Node: node, Attempt: n, Error: errText(err)}
+		text := r.errText(err)
+		ev := store.Event{Type: store.EventNodeFailed, Phase: phase, Node: node, Attempt: n, Error: text}
 		if retry {
 			ev.Type = store.EventNodeRetry
 		}
 		if _, aerr := r.e.opts.Store.AppendEvent(context.WithoutCancel(ctx), r.req.ID, ev); aerr != nil {
 			return errors.Join(err, aerr)
 		}
-		r.e.observe(Progress{RequestID: r.req.ID, Phase: phase, Node: node, Event: ev.Type, Attempt: n, Err: err})
+		r.e.observe(Progress{RequestID: r.req.ID, Phase: phase, Node: node, Event: ev.Type, Attempt: n, Err: redactedError{text: text, err: err}})
 		if !retry {
-			r.log.Error("node failed", "phase", phase, "node", node, "attempt", n, "error", errText(err))
+			r.log.Error("node failed", "phase", phase, "node", node, "attempt", n, "error", text)
 			return fmt.Errorf("%s %s: %w", phase, node, err)
 		}
 		wait := r.e.backoff(n)
-		r.log.Warn("node failed, retrying", "phase", phase, "node", node, "attempt", n, "wait", wait, "error", errText(err))
+		r.log.Warn("node failed, retrying", "phase", phase, "node", node, "attempt", n, "wait", wait, "error", text)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -455,14 +473,25 @@ func (e *Engine) backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// errText is an error's message for events and logs, bounded.
-func errText(err error) string {
-	s := err.Error()
+// errText is an error's message for events and logs: the request's
+// identity values redacted, bounded.
+func (r *run) errText(err error) string {
+	s := r.redact.Text(err.Error())
 	if len(s) > 1000 {
 		s = s[:1000] + "…"
 	}
 	return s
 }
+
+// redactedError shows a redacted text and keeps the error it stands for
+// (errors.Is and errors.As see through it).
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e redactedError) Error() string { return e.text }
+func (e redactedError) Unwrap() error { return e.err }
 
 // sortedKeys returns m's keys in order.
 func sortedKeys[V any](m map[string]V) []string {

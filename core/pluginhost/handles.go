@@ -47,6 +47,7 @@ func (c *Connector) Test(ctx context.Context, id string) error {
 // Access streams the rows matching req to fn, as connector.Client.Access.
 // A call cut short by a crash is retried only if fn had not been called.
 func (c *Connector) Access(ctx context.Context, id string, req connector.AccessRequest, fn func([]connector.Row) error) (int64, error) {
+	defer c.p.calls.begin(accessValues(req))()
 	var n int64
 	delivered := false
 	err := c.p.call(ctx, id, func() bool { return !delivered }, func(pr *process) error {
@@ -62,6 +63,7 @@ func (c *Connector) Access(ctx context.Context, id string, req connector.AccessR
 
 // Erase applies one batch of updates and returns what the plugin did.
 func (c *Connector) Erase(ctx context.Context, id string, req connector.EraseRequest) (connector.EraseResult, error) {
+	defer c.p.calls.begin(eraseValues(req))()
 	var res connector.EraseResult
 	err := c.p.call(ctx, id, nil, func(pr *process) error {
 		var err error
@@ -74,6 +76,7 @@ func (c *Connector) Erase(ctx context.Context, id string, req connector.EraseReq
 // DryRun returns the query the plugin would run for req, or an error
 // wrapping fault.ErrUnimplemented.
 func (c *Connector) DryRun(ctx context.Context, id string, req connector.AccessRequest) (string, error) {
+	defer c.p.calls.begin(accessValues(req))()
 	var q string
 	err := c.p.call(ctx, id, nil, func(pr *process) error {
 		var err error

@@ -787,3 +787,41 @@ func TestDigestCache(t *testing.T) {
 		t.Fatalf("after one binary changed the host hashed %d, want 1", got)
 	}
 }
+
+// TestPluginLogLinesRedacted: a plugin that logs an error quoting a value
+// it was given (its own log line, re-emitted by the host) does not put
+// the value in the host's log; neither does the call's error.
+func TestPluginLogLinesRedacted(t *testing.T) {
+	t.Parallel()
+	const marker = "MARKER-9a41@example.com"
+	dir := pluginDir(t, map[string]string{"lethe-connector-healthy": "healthy"})
+	h, logs := newHost(t, dir, Options{})
+	ctx := testCtx(t)
+	c, err := h.Connector("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diags, err := c.Configure(ctx, "main", map[string]any{"label": "L1"}); err != nil || diags.HasErrors() {
+		t.Fatalf("Configure: %v %v", diags, err)
+	}
+	_, err = c.Access(ctx, "main", connector.AccessRequest{
+		Collection: connector.Collection{Dataset: "app", Name: "leaky"},
+		Fields:     []connector.Path{{"id"}},
+		Filters:    []connector.Filter{{Field: connector.Path{"email"}, Values: []any{marker}}},
+	}, func([]connector.Row) error { return nil })
+	if err == nil || strings.Contains(err.Error(), marker) {
+		t.Errorf("Access: %v, want an error without the value", err)
+	}
+	// The plugin's line may be read from its stderr after the call ended.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "query failed") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "query failed [redacted]") {
+		t.Errorf("the plugin's log line was not re-emitted redacted:\n%s", out)
+	}
+	if strings.Contains(out, marker) {
+		t.Errorf("the host's log holds the value:\n%s", out)
+	}
+}

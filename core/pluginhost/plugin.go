@@ -49,6 +49,9 @@ type plugin struct {
 	h      *Host
 	bin    Binary
 	logger hclog.Logger // "<kind>-<name>": host messages and the plugin's own lines
+	// calls are the values of the calls in flight (and the last ones),
+	// redacted from the plugin's log lines and crash explanations.
+	calls *callValues
 
 	fpMu sync.Mutex // serialises fingerprinting
 
@@ -79,7 +82,9 @@ type startAttempt struct {
 }
 
 func newPlugin(h *Host, b Binary) *plugin {
-	p := &plugin{h: h, bin: b, logger: h.logger.Named(b.ID()), protocol: -1, instances: map[string]*instanceConfig{}}
+	calls := &callValues{}
+	p := &plugin{h: h, bin: b, logger: &redactLogger{Logger: h.logger.Named(b.ID()), vals: calls}, calls: calls,
+		protocol: -1, instances: map[string]*instanceConfig{}}
 	if b.Err != nil {
 		p.failed = &FailedError{Plugin: b.File(), Reason: fmt.Sprintf("plugin %s is refused: %v", b.File(), b.Err), Err: b.Err}
 	}
@@ -318,7 +323,7 @@ func (p *plugin) crashedLocked(pr *process) {
 	if p.closed {
 		return
 	}
-	p.noteCrashLocked(pr.crashReason())
+	p.noteCrashLocked(p.calls.text(pr.crashReason()))
 	p.h.bg.Add(1)
 	go func() {
 		defer p.h.bg.Done()

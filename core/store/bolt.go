@@ -24,8 +24,10 @@ const (
 	LockFileName = "lethe.lock.json"
 )
 
-// schemaVersion is the layout version written at first open.
-const schemaVersion = 1
+// schemaVersion is the layout version written at first open. Version 2
+// seals request reasons and event error texts; a version 1 file is
+// migrated when opened (see migrateSealErrors).
+const schemaVersion = 2
 
 // Top-level buckets. Index keys end in created-time(8) || request id, so a
 // prefix scan is time-ordered.
@@ -153,28 +155,116 @@ func (b *Bolt) init() error {
 			if len(v) != 4 {
 				return fmt.Errorf("state file %s: corrupt schema version", b.db.Path())
 			}
-			if got := binary.BigEndian.Uint32(v); got > schemaVersion {
+			got := binary.BigEndian.Uint32(v)
+			if got > schemaVersion {
 				return fmt.Errorf("state file %s has schema version %d, this lethe supports up to %d; upgrade lethe", b.db.Path(), got, schemaVersion)
+			}
+			if got < 2 {
+				if err := b.checkKey(meta); err != nil {
+					return err
+				}
+				if err := b.migrateSealErrors(tx); err != nil {
+					return fmt.Errorf("state file %s: seal reasons and event errors (schema 1 to 2): %w", b.db.Path(), err)
+				}
+				if err := meta.Put(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion)); err != nil {
+					return err
+				}
 			}
 		} else {
 			if err := meta.Put(metaSchema, binary.BigEndian.AppendUint32(nil, schemaVersion)); err != nil {
 				return err
 			}
 		}
-		ad := aad(string(bktMeta), string(metaKeyCheck))
-		if v := meta.Get(metaKeyCheck); v != nil {
-			pt, err := b.seal.open(v, ad)
-			if err != nil || string(pt) != keyCheckPlaintext {
-				return fmt.Errorf("open state directory %s: %w; use the original server.encryption_key or another state_dir", b.dir, ErrWrongKey)
-			}
-			return nil
+		if meta.Get(metaKeyCheck) != nil {
+			return b.checkKey(meta)
 		}
-		sealed, err := b.seal.seal([]byte(keyCheckPlaintext), ad)
+		sealed, err := b.seal.seal([]byte(keyCheckPlaintext), aad(string(bktMeta), string(metaKeyCheck)))
 		if err != nil {
 			return err
 		}
 		return meta.Put(metaKeyCheck, sealed)
 	})
+}
+
+// checkKey checks the key against the sealed key check, when there is one.
+func (b *Bolt) checkKey(meta *bolt.Bucket) error {
+	v := meta.Get(metaKeyCheck)
+	if v == nil {
+		return nil
+	}
+	pt, err := b.seal.open(v, aad(string(bktMeta), string(metaKeyCheck)))
+	if err != nil || string(pt) != keyCheckPlaintext {
+		return fmt.Errorf("open state directory %s: %w; use the original server.encryption_key or another state_dir", b.dir, ErrWrongKey)
+	}
+	return nil
+}
+
+// migrateSealErrors seals the reasons and event error texts a schema 1
+// file keeps in the clear. (bbolt may keep the old bytes in free pages
+// until they are reused; a state file that must lose them for certain is
+// compacted with bbolt's compact command after the upgrade.)
+func (b *Bolt) migrateSealErrors(tx *bolt.Tx) error {
+	reqs := tx.Bucket(bktRequests)
+	var recs []*record
+	err := reqs.ForEach(func(k, v []byte) error {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decode request %s: %w", k, err)
+		}
+		if rec.Reason != "" {
+			recs = append(recs, &rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		sealed, err := b.sealReason(rec.ID, rec.Reason)
+		if err != nil {
+			return err
+		}
+		rec.Reason, rec.ReasonSealed = "", sealed
+		if err := putRecord(tx, rec); err != nil {
+			return err
+		}
+	}
+	events := tx.Bucket(bktEvents)
+	var ids [][]byte
+	if err := events.ForEachBucket(func(k []byte) error { ids = append(ids, append([]byte(nil), k...)); return nil }); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		bkt := events.Bucket(id)
+		type rewrite struct {
+			key []byte
+			ev  Event
+		}
+		var todo []rewrite
+		err := bkt.ForEach(func(k, v []byte) error {
+			var se storedEvent
+			if err := json.Unmarshal(v, &se); err != nil {
+				return fmt.Errorf("decode event of request %s: %w", id, err)
+			}
+			if se.Error != "" {
+				todo = append(todo, rewrite{append([]byte(nil), k...), se.Event})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range todo {
+			v, err := b.sealEvent(string(id), binary.BigEndian.Uint64(r.key), r.ev)
+			if err != nil {
+				return err
+			}
+			if err := bkt.Put(r.key, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func writeLockFile(dir string, now time.Time) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -28,6 +29,53 @@ func validateEvent(ev Event) error {
 	return nil
 }
 
+// storedEvent is an event as stored: its error text sealed, bound to
+// events/<id>/<seq> (an error's text may quote a value, whatever redaction
+// missed). Events written before schema 2 hold the text in Error.
+type storedEvent struct {
+	Event
+	ErrorSealed []byte `json:"error_sealed,omitempty"`
+}
+
+func eventAAD(id string, seq uint64) []byte {
+	return aad(string(bktEvents), id, strconv.FormatUint(seq, 10))
+}
+
+// sealEvent returns the stored form of ev, the seq-th event of request id.
+func (b *Bolt) sealEvent(id string, seq uint64, ev Event) ([]byte, error) {
+	se := storedEvent{Event: ev}
+	if ev.Error != "" {
+		sealed, err := b.seal.seal([]byte(ev.Error), eventAAD(id, seq))
+		if err != nil {
+			return nil, err
+		}
+		se.Error, se.ErrorSealed = "", sealed
+	}
+	v, err := json.Marshal(se)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	return v, nil
+}
+
+// openEvent decodes a stored event.
+func (b *Bolt) openEvent(id string, seq uint64, v []byte) (Event, error) {
+	var se storedEvent
+	if err := json.Unmarshal(v, &se); err != nil {
+		return Event{}, fmt.Errorf("decode event: %w", err)
+	}
+	ev := se.Event
+	if se.ErrorSealed != nil {
+		plain, err := b.seal.open(se.ErrorSealed, eventAAD(id, seq))
+		if err != nil {
+			return Event{}, fmt.Errorf("event %d error: %w", seq, err)
+		}
+		ev.Error = string(plain)
+	}
+	ev.Seq = seq
+	return ev, nil
+}
+
 // appendEvent appends ev to the request's log inside tx.
 func (b *Bolt) appendEvent(tx *bolt.Tx, id string, ev Event) (uint64, error) {
 	if ev.Time.IsZero() {
@@ -42,9 +90,9 @@ func (b *Bolt) appendEvent(tx *bolt.Tx, id string, ev Event) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("event log: %w", err)
 	}
-	v, err := json.Marshal(ev)
+	v, err := b.sealEvent(id, seq, ev)
 	if err != nil {
-		return 0, fmt.Errorf("encode event: %w", err)
+		return 0, err
 	}
 	if err := bkt.Put(u64(seq), v); err != nil {
 		return 0, fmt.Errorf("event log: %w", err)
@@ -98,11 +146,10 @@ func (b *Bolt) Events(ctx context.Context, id string, afterSeq uint64, limit int
 		}
 		c := bkt.Cursor()
 		for k, v := c.Seek(u64(afterSeq + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var ev Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event: %w", err)
+			ev, err := b.openEvent(id, binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
 			}
-			ev.Seq = binary.BigEndian.Uint64(k)
 			out = append(out, ev)
 		}
 		return nil

@@ -21,22 +21,30 @@ const IDPrefix = "pri_"
 // record is a request as stored. Personal data (identities, result key) is
 // sealed in PII; everything else is not personal data.
 type record struct {
-	ID             string                `json:"id"`
-	Policy         string                `json:"policy"`
-	Status         Status                `json:"status"`
-	Source         string                `json:"source,omitempty"`
-	ExternalID     string                `json:"external_id,omitempty"`
-	IdempotencyKey string                `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time             `json:"created_at"`
-	DueAt          time.Time             `json:"due_at,omitzero"`
-	StartedAt      time.Time             `json:"started_at,omitzero"`
-	FinishedAt     time.Time             `json:"finished_at,omitzero"`
-	ReviewedBy     string                `json:"reviewed_by,omitempty"`
-	Reason         string                `json:"reason,omitempty"`
-	Counts         map[string]NodeCounts `json:"counts,omitempty"`
-	Locations      []string              `json:"locations,omitempty"`
-	Attempt        int                   `json:"attempt,omitempty"`
-	Normalized     map[string][]string   `json:"normalized,omitempty"`
+	ID             string    `json:"id"`
+	Policy         string    `json:"policy"`
+	Status         Status    `json:"status"`
+	Source         string    `json:"source,omitempty"`
+	ExternalID     string    `json:"external_id,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	IdemUntil      time.Time `json:"idempotency_until,omitzero"`
+	CreatedAt      time.Time `json:"created_at"`
+	DueAt          time.Time `json:"due_at,omitzero"`
+	StartedAt      time.Time `json:"started_at,omitzero"`
+	FinishedAt     time.Time `json:"finished_at,omitzero"`
+	ReviewedBy     string    `json:"reviewed_by,omitempty"`
+	// Reason is the reason in the clear, as versions before schema 2 kept
+	// it; read, never written (ReasonSealed holds it).
+	Reason string `json:"reason,omitempty"`
+	// ReasonSealed is the sealed reason, bound to requests/<id>/reason: an
+	// error's text may quote a value, whatever redaction missed.
+	ReasonSealed []byte                `json:"reason_sealed,omitempty"`
+	Counts       map[string]NodeCounts `json:"counts,omitempty"`
+	Locations    []string              `json:"locations,omitempty"`
+	Attempt      int                   `json:"attempt,omitempty"`
+	// Normalized names the normalization steps applied to each identity
+	// at intake (step names, never values).
+	Normalized map[string][]string `json:"normalized,omitempty"`
 	// ExpiresAt is when PurgeExpired may delete pages and secrets.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// PII is the sealed piiBlob, bound to requests/<id>/pii.
@@ -49,6 +57,7 @@ type piiBlob struct {
 }
 
 func piiAAD(id string) []byte     { return aad(string(bktRequests), id, "pii") }
+func reasonAAD(id string) []byte  { return aad(string(bktRequests), id, "reason") }
 func secretsAAD(id string) []byte { return aad(string(bktSecrets), id) }
 
 func statusKey(s Status, created time.Time, id string) []byte {
@@ -139,9 +148,9 @@ func (b *Bolt) sealPII(r *Request) ([]byte, error) {
 func toRecord(r *Request, pii []byte) *record {
 	return &record{
 		ID: r.ID, Policy: r.Policy, Status: r.Status, Source: r.Source,
-		ExternalID: r.ExternalID, IdempotencyKey: r.IdempotencyKey,
+		ExternalID: r.ExternalID, IdempotencyKey: r.IdempotencyKey, IdemUntil: utc(r.IdempotencyUntil),
 		CreatedAt: r.CreatedAt.UTC(), DueAt: utc(r.DueAt), StartedAt: utc(r.StartedAt), FinishedAt: utc(r.FinishedAt),
-		ReviewedBy: r.ReviewedBy, Reason: r.Reason, Counts: r.Counts, Locations: r.Locations,
+		ReviewedBy: r.ReviewedBy, Counts: r.Counts, Locations: r.Locations,
 		Attempt: r.Attempt, Normalized: r.Normalized, PII: pii,
 	}
 }
@@ -157,10 +166,17 @@ func utc(t time.Time) time.Time {
 func (b *Bolt) toRequest(rec *record) (*Request, error) {
 	r := &Request{
 		ID: rec.ID, Policy: rec.Policy, Status: rec.Status, Source: rec.Source,
-		ExternalID: rec.ExternalID, IdempotencyKey: rec.IdempotencyKey,
+		ExternalID: rec.ExternalID, IdempotencyKey: rec.IdempotencyKey, IdempotencyUntil: rec.IdemUntil,
 		CreatedAt: rec.CreatedAt, DueAt: rec.DueAt, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		ReviewedBy: rec.ReviewedBy, Reason: rec.Reason, Counts: rec.Counts, Locations: rec.Locations,
 		Attempt: rec.Attempt, Normalized: rec.Normalized,
+	}
+	if rec.ReasonSealed != nil {
+		plain, err := b.seal.open(rec.ReasonSealed, reasonAAD(rec.ID))
+		if err != nil {
+			return nil, fmt.Errorf("request %s reason: %w", rec.ID, err)
+		}
+		r.Reason = string(plain)
 	}
 	plain, err := b.seal.open(rec.PII, piiAAD(rec.ID))
 	if err != nil {
@@ -172,6 +188,14 @@ func (b *Bolt) toRequest(rec *record) (*Request, error) {
 	}
 	r.Identities, r.ResultKey = p.Identities, p.ResultKey
 	return r, nil
+}
+
+// sealReason seals a request's reason (nil when it is empty).
+func (b *Bolt) sealReason(id, reason string) ([]byte, error) {
+	if reason == "" {
+		return nil, nil
+	}
+	return b.seal.seal([]byte(reason), reasonAAD(id))
 }
 
 // loadRecord reads and decodes a request record inside tx (decoding copies
@@ -233,6 +257,9 @@ func (b *Bolt) CreateRequest(ctx context.Context, in *Request, maskingSecrets []
 		}
 	}
 	rec := toRecord(r, pii)
+	if rec.ReasonSealed, err = b.sealReason(r.ID, r.Reason); err != nil {
+		return nil, fmt.Errorf("create request: %w", err)
+	}
 	var existing *record
 	err = b.w.update(func(tx *bolt.Tx) error {
 		existing = nil
@@ -243,8 +270,12 @@ func (b *Bolt) CreateRequest(ctx context.Context, in *Request, maskingSecrets []
 				if err != nil {
 					return fmt.Errorf("idempotency key points to a missing request: %w", err)
 				}
-				existing = e
-				return nil
+				if e.IdemUntil.IsZero() || r.CreatedAt.Before(e.IdemUntil) {
+					existing = e
+					return nil
+				}
+				// The earlier request's hold has ended: the key names
+				// the new request (Put below replaces the entry).
 			}
 			if err := idem.Put([]byte(r.IdempotencyKey), []byte(r.ID)); err != nil {
 				return err
@@ -406,6 +437,11 @@ func (b *Bolt) Transition(ctx context.Context, id string, from []Status, to Stat
 		}
 		nrec := toRecord(next, rec.PII)
 		nrec.ExpiresAt = rec.ExpiresAt
+		if next.Reason == cur.Reason && rec.ReasonSealed != nil {
+			nrec.ReasonSealed = rec.ReasonSealed
+		} else if nrec.ReasonSealed, err = b.sealReason(id, next.Reason); err != nil {
+			return err
+		}
 		if rec.Status != to {
 			idx := tx.Bucket(bktIdxStatus)
 			if err := idx.Delete(statusKey(rec.Status, rec.CreatedAt, id)); err != nil {
@@ -486,7 +522,7 @@ func checkImmutable(cur, next *Request) error {
 	if !next.CreatedAt.Equal(cur.CreatedAt) {
 		bad = append(bad, "CreatedAt")
 	}
-	if next.IdempotencyKey != cur.IdempotencyKey {
+	if next.IdempotencyKey != cur.IdempotencyKey || !next.IdempotencyUntil.Equal(cur.IdempotencyUntil) {
 		bad = append(bad, "IdempotencyKey")
 	}
 	if next.ExternalID != cur.ExternalID {

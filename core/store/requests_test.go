@@ -456,3 +456,35 @@ func TestEventsOrderAndPaging(t *testing.T) {
 		t.Errorf("event for a missing request: %v", err)
 	}
 }
+
+// TestIdempotencyUntil: a key holds its request until IdempotencyUntil;
+// from then on the same key creates a new request, which the key names.
+func TestIdempotencyUntil(t *testing.T) {
+	s := openTestStore(t, nil)
+	ctx := context.Background()
+	until := s.clock.Now().Add(time.Hour)
+	mk := func() (*Request, error) {
+		return s.CreateRequest(ctx, &Request{Policy: "p", IdempotencyKey: "k", IdempotencyUntil: until,
+			Identities: map[string]string{"email": "a@example.com"}}, nil)
+	}
+	first, err := mk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, first.ID); !got.IdempotencyUntil.Equal(until) {
+		t.Errorf("IdempotencyUntil read back %v, want %v", got.IdempotencyUntil, until)
+	}
+	s.clock.Advance(time.Hour - time.Nanosecond)
+	if r, err := mk(); !errors.Is(err, ErrDuplicate) || r.ID != first.ID {
+		t.Fatalf("before until: %v %v, want the first request as a duplicate", r, err)
+	}
+	s.clock.Advance(time.Nanosecond)
+	until = s.clock.Now().Add(time.Hour)
+	second, err := mk()
+	if err != nil || second.ID == first.ID {
+		t.Fatalf("at until: %v %v, want a new request", second, err)
+	}
+	if r, err := mk(); !errors.Is(err, ErrDuplicate) || r.ID != second.ID {
+		t.Fatalf("after the new request: %v %v, want the new request as a duplicate", r, err)
+	}
+}

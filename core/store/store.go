@@ -22,8 +22,10 @@
 //     no read transaction stays open while a caller's callback runs.
 //
 // Callers must never put personal data into fields stored in the clear:
-// Event.Error, Event.Node, Request.Reason, Request.ExternalID,
-// Request.IdempotencyKey, NodeResult.Detail, blob names and node names.
+// Event.Node, Request.ExternalID, Request.IdempotencyKey,
+// NodeResult.Detail, blob names and node names. Request.Reason and
+// Event.Error are sealed (schema 2) because they carry error texts, which
+// may quote a value redaction missed; callers still redact them.
 package store
 
 import (
@@ -57,7 +59,10 @@ type Store interface {
 	// in one transaction. It assigns ID (when empty), CreatedAt (when zero)
 	// and Status (pending, when empty) and returns the stored request.
 	// When r.IdempotencyKey names an existing request it writes nothing and
-	// returns that request with ErrDuplicate.
+	// returns that request with ErrDuplicate, unless that request's
+	// IdempotencyUntil has passed (at r.CreatedAt): then the key names the
+	// new request from now on. The check and the write are one transaction,
+	// so concurrent duplicates make one request.
 	CreateRequest(ctx context.Context, r *Request, maskingSecrets []byte) (*Request, error)
 	// Get returns the request or ErrNotFound.
 	Get(ctx context.Context, id string) (*Request, error)
@@ -214,6 +219,9 @@ type Request struct {
 	ExternalID string
 	// IdempotencyKey makes submissions idempotent (e.g. a DRP body digest).
 	IdempotencyKey string
+	// IdempotencyUntil, when set, ends the key's hold: a submission with
+	// the same key at or after it creates a new request. Zero holds forever.
+	IdempotencyUntil time.Time
 
 	CreatedAt time.Time
 	DueAt     time.Time
@@ -341,9 +349,9 @@ func (t EventType) Valid() bool {
 	return false
 }
 
-// Event is one entry of a request's log. It is stored in the clear: callers
-// must never put identity values, row values or secrets in it, in
-// particular not in Error (describe the failure, not the data).
+// Event is one entry of a request's log. It is stored in the clear but for
+// Error, which is sealed: callers must never put identity values, row
+// values or secrets in it, and redact the values they know from Error.
 type Event struct {
 	// Seq is assigned by the store: 1, 2, ... per request.
 	Seq uint64 `json:"-"`

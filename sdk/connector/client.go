@@ -13,6 +13,7 @@ import (
 	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/fault"
 	"github.com/lethehq/lethe/sdk/internal/rpc"
+	"github.com/lethehq/lethe/sdk/redact"
 	"github.com/lethehq/lethe/sdk/schema"
 	"github.com/lethehq/lethe/sdk/value"
 )
@@ -112,9 +113,12 @@ func (c *Client) Access(ctx context.Context, id string, req AccessRequest, fn fu
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The values sent are redacted from the plugin's errors again here: a
+	// plugin built with an older SDK sends them as the database wrote them.
+	vals := func() *redact.Set { return filterValues(req) }
 	stream, err := c.rpc.Access(ctx, preq)
 	if err != nil {
-		return 0, c.wrap(ctx, "access "+req.Collection.Name, err)
+		return 0, c.wrap(ctx, "access "+req.Collection.Name, rpc.Redact(err, vals))
 	}
 	var n int64
 	summary := false
@@ -124,7 +128,7 @@ func (c *Client) Access(ctx context.Context, id string, req AccessRequest, fn fu
 			break
 		}
 		if err != nil {
-			return n, c.wrap(ctx, "access "+req.Collection.Name, err)
+			return n, c.wrap(ctx, "access "+req.Collection.Name, rpc.Redact(err, vals))
 		}
 		switch m := msg.GetMsg().(type) {
 		case *connectorv1.AccessResponse_Rows:
@@ -132,7 +136,10 @@ func (c *Client) Access(ctx context.Context, id string, req AccessRequest, fn fu
 			for i, pr := range m.Rows.GetRows() {
 				row, err := value.MapFromProto(&pluginv1.ValueMap{Fields: pr.GetFields()})
 				if err != nil {
-					return n, fmt.Errorf("access %s: row %d: %w", req.Collection.Name, n+int64(i)+1, fault.AsPermanent(err))
+					// The message may quote the row's value: redacted.
+					var rowVals redact.Set
+					rpc.AddMap(&rowVals, &pluginv1.ValueMap{Fields: pr.GetFields()})
+					return n, fmt.Errorf("access %s: row %d: %w", req.Collection.Name, n+int64(i)+1, fault.AsPermanent(rowVals.Error(err)))
 				}
 				rows[i] = row
 			}
@@ -152,6 +159,15 @@ func (c *Client) Access(ctx context.Context, id string, req AccessRequest, fn fu
 		return n, fmt.Errorf("access %s: stream ended without a summary: %w", req.Collection.Name, fault.ErrPluginShutdown)
 	}
 	return n, nil
+}
+
+// filterValues are the values an access call filters on.
+func filterValues(req AccessRequest) *redact.Set {
+	vals := &redact.Set{}
+	for _, f := range req.Filters {
+		vals.AddAll(f.Values...)
+	}
+	return vals
 }
 
 // Erase applies one batch of updates and returns what the plugin did.
@@ -174,7 +190,15 @@ func (c *Client) Erase(ctx context.Context, id string, req EraseRequest) (EraseR
 	}
 	resp, err := c.rpc.Erase(ctx, preq)
 	if err != nil {
-		return EraseResult{}, c.wrap(ctx, "erase "+req.Collection.Name, err)
+		vals := func() *redact.Set {
+			set := &redact.Set{}
+			for _, u := range req.Updates {
+				set.Add(map[string]any(u.Key))
+				set.Add(map[string]any(u.Set))
+			}
+			return set
+		}
+		return EraseResult{}, c.wrap(ctx, "erase "+req.Collection.Name, rpc.Redact(err, vals))
 	}
 	return EraseResult{Rows: resp.GetRowsAffected()}, nil
 }
@@ -188,7 +212,7 @@ func (c *Client) DryRun(ctx context.Context, id string, req AccessRequest) (stri
 	}
 	resp, err := c.rpc.DryRun(ctx, &connectorv1.DryRunRequest{Access: preq})
 	if err != nil {
-		return "", c.wrap(ctx, "dry run "+req.Collection.Name, err)
+		return "", c.wrap(ctx, "dry run "+req.Collection.Name, rpc.Redact(err, func() *redact.Set { return filterValues(req) }))
 	}
 	return resp.GetQuery(), nil
 }

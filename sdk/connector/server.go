@@ -15,6 +15,7 @@ import (
 	pluginv1 "github.com/lethehq/lethe/proto/plugin/v1"
 	"github.com/lethehq/lethe/sdk/egress"
 	"github.com/lethehq/lethe/sdk/internal/rpc"
+	"github.com/lethehq/lethe/sdk/redact"
 	"github.com/lethehq/lethe/sdk/schema"
 	"github.com/lethehq/lethe/sdk/value"
 	"github.com/lethehq/lethe/sdk/version"
@@ -217,7 +218,10 @@ func (w *batchWriter) Write(row Row) error {
 	}
 	m, err := value.MapToProto(row)
 	if err != nil {
-		return fmt.Errorf("row %d: %w", w.rows+1, err)
+		// The message may quote the row's value that failed: redacted.
+		var vals redact.Set
+		vals.Add(map[string]any(row))
+		return fmt.Errorf("row %d: %w", w.rows+1, vals.Error(err))
 	}
 	pr := &pluginv1.Row{Fields: m.Fields}
 	size := approxSize(map[string]any(row))
@@ -275,8 +279,30 @@ func (w *batchWriter) flush() error {
 	return err
 }
 
+// accessValues are the values an access call filters on: they never leave
+// the plugin in an error's text.
+func accessValues(req *connectorv1.AccessRequest) *redact.Set {
+	vals := &redact.Set{}
+	for _, f := range req.GetFilters() {
+		rpc.AddValues(vals, f.GetValues()...)
+	}
+	return vals
+}
+
+// eraseValues are the keys and values of an erase call.
+func eraseValues(req *connectorv1.EraseRequest) *redact.Set {
+	vals := &redact.Set{}
+	for _, u := range req.GetUpdates() {
+		rpc.AddMap(vals, u.GetKey())
+		rpc.AddMap(vals, u.GetSet())
+	}
+	return vals
+}
+
 func (s *server) Access(req *connectorv1.AccessRequest, stream connectorv1.Connector_AccessServer) (err error) {
-	defer rpc.Recover(s.logger, "Access", &err)
+	vals := func() *redact.Set { return accessValues(req) }
+	defer func() { err = rpc.Redact(err, vals) }()
+	defer rpc.Recover(s.logger, "Access", &err, vals)
 	ctx := stream.Context()
 	start := time.Now()
 	inst, err := s.get(req.GetInstanceId())
@@ -335,7 +361,9 @@ func eraseFromProto(req *connectorv1.EraseRequest) (EraseRequest, error) {
 }
 
 func (s *server) Erase(ctx context.Context, req *connectorv1.EraseRequest) (resp *connectorv1.EraseResponse, err error) {
-	defer rpc.Recover(s.logger, "Erase", &err)
+	vals := func() *redact.Set { return eraseValues(req) }
+	defer func() { err = rpc.Redact(err, vals) }()
+	defer rpc.Recover(s.logger, "Erase", &err, vals)
 	inst, err := s.get(req.GetInstanceId())
 	if err != nil {
 		return nil, err
@@ -359,7 +387,9 @@ func (s *server) Erase(ctx context.Context, req *connectorv1.EraseRequest) (resp
 }
 
 func (s *server) DryRun(ctx context.Context, req *connectorv1.DryRunRequest) (resp *connectorv1.DryRunResponse, err error) {
-	defer rpc.Recover(s.logger, "DryRun", &err)
+	vals := func() *redact.Set { return accessValues(req.GetAccess()) }
+	defer func() { err = rpc.Redact(err, vals) }()
+	defer rpc.Recover(s.logger, "DryRun", &err, vals)
 	inst, err := s.get(req.GetAccess().GetInstanceId())
 	if err != nil {
 		return nil, err

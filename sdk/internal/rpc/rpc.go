@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lethehq/lethe/sdk/fault"
+	"github.com/lethehq/lethe/sdk/redact"
 	"github.com/lethehq/lethe/sdk/version"
 )
 
@@ -117,10 +118,16 @@ func FromStatus(ctx context.Context, done <-chan struct{}, op string, err error)
 }
 
 // Recover turns a panic inside an RPC into a codes.Internal error and logs
-// the stack. Use as: defer rpc.Recover(logger, "Access", &err).
-func Recover(logger hclog.Logger, op string, err *error) {
+// the stack. Use as: defer rpc.Recover(logger, "Access", &err). The values
+// of the call, when given, are redacted from the panic's text and stack.
+func Recover(logger hclog.Logger, op string, err *error, vals ...func() *redact.Set) {
 	if r := recover(); r != nil {
-		logger.Error("plugin panicked", "rpc", op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*err = status.Errorf(codes.Internal, "plugin panicked in %s: %v", op, r)
+		msg, stack := fmt.Sprint(r), string(debug.Stack())
+		for _, v := range vals {
+			set := v()
+			msg, stack = set.Text(msg), set.Text(stack)
+		}
+		logger.Error("plugin panicked", "rpc", op, "panic", msg, "stack", stack)
+		*err = status.Errorf(codes.Internal, "plugin panicked in %s: %s", op, msg)
 	}
 }

@@ -5,6 +5,8 @@
 //	       instance's label
 //	env    one row: the names of the environment variables it sees
 //	pid    one row: its process id
+//	leaky  no row: logs an error quoting the filter value, as a plugin
+//	       that logs its database's errors would, and fails with it
 //
 // Every start writes "<executable>.ran", so tests can prove that a refused
 // binary was never executed.
@@ -45,12 +47,15 @@ func main() {
 		}},
 		New: func(_ context.Context, cfg schema.Config) (connector.Instance, error) {
 			logger.Info("fixture instance created", "label", cfg.String("label"))
-			return &instance{label: cfg.String("label")}, nil
+			return &instance{label: cfg.String("label"), logger: logger}, nil
 		},
 	})
 }
 
-type instance struct{ label string }
+type instance struct {
+	label  string
+	logger hclog.Logger
+}
 
 func (i *instance) Test(context.Context) error { return nil }
 
@@ -67,6 +72,10 @@ func (i *instance) Access(_ context.Context, req connector.AccessRequest, out co
 		return out.Write(connector.Row{"names": names})
 	case "pid":
 		return out.Write(connector.Row{"pid": int64(os.Getpid()), "label": i.label})
+	case "leaky":
+		err := fmt.Errorf(`invalid input syntax for type uuid: "%v"`, req.Filters[0].Values[0])
+		i.logger.Error("query failed "+fmt.Sprint(req.Filters[0].Values[0]), "error", err)
+		return err
 	case "users":
 		for _, u := range users {
 			if matches(u, req.Filters) {
