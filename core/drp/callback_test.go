@@ -21,12 +21,14 @@ type receiver struct {
 	mu       sync.Mutex
 	got      []string
 	failures atomic.Int64 // answer 500 while > 0
+	calls    atomic.Int64 // every call, answered or failed
 }
 
 func newReceiver(t *testing.T) *receiver {
 	rc := &receiver{}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, _ := io.ReadAll(r.Body)
+		rc.calls.Add(1)
 		if rc.failures.Add(-1) >= 0 {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
@@ -84,7 +86,14 @@ func TestCallbacksSurviveARestart(t *testing.T) {
 	n.Register("pri_1", rc.srv.URL+"/cb")
 	n.Changed(drpRequest("pri_1", store.StatusInProcessing))
 	n.Changed(drpRequest("pri_1", store.StatusComplete))
-	time.Sleep(50 * time.Millisecond)
+	// Close while the receiver is failing the first status's attempts.
+	deadline := time.Now().Add(5 * time.Second)
+	for rc.calls.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if rc.calls.Load() < 2 {
+		t.Fatal("the notifier made no retries within 5s")
+	}
 	n.Close()
 	if got := outbox(t, st); got != 2 {
 		t.Fatalf("outbox holds %d statuses after a close mid-retry, want 2", got)
@@ -98,7 +107,7 @@ func TestCallbacksSurviveARestart(t *testing.T) {
 	if err := n.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for len(rc.statuses()) < 2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -127,11 +136,19 @@ func TestCallbacksSurviveARestart(t *testing.T) {
 	n = NewNotifier(NotifierOptions{Store: st, Outbox: st, Allowed: []string{"elsewhere.example"}, Backoff: time.Millisecond})
 	rc.failures.Store(0)
 	n.Register("pri_3", rc.srv.URL+"/cb")
+	calls := rc.calls.Load()
 	n.Changed(drpRequest("pri_3", store.StatusComplete))
-	time.Sleep(50 * time.Millisecond)
+	// The refusal is decided in Changed: nothing is queued or kept in the
+	// outbox, so no call can come later either.
+	if got := n.entries(); got != 0 {
+		t.Errorf("the notifier keeps %d entries for a refused host", got)
+	}
+	if got := outbox(t, st); got != 0 {
+		t.Errorf("a status for a refused host is in the outbox (%d)", got)
+	}
 	n.Close()
-	if got := rc.statuses(); len(got) != 2 {
-		t.Fatalf("a refused host was called: %v", got)
+	if got := rc.calls.Load(); got != calls {
+		t.Fatalf("a refused host was called %d times", got-calls)
 	}
 }
 

@@ -457,11 +457,19 @@ func TestCancelStopsTheRun(t *testing.T) {
 	for i := range 6 {
 		db.tables[fmt.Sprintf("c%02d", i)] = []connector.Row{{"id": int64(i), "root_id": int64(1)}}
 	}
+	// Cancel once the children's queries are running (after the root's).
+	childStarted := make(chan struct{})
+	var once sync.Once
+	db.onAccess = func(req connector.AccessRequest) {
+		if req.Collection.Name != "root" {
+			once.Do(func() { close(childStarted) })
+		}
+	}
 	e := newEnv(t, db, wideConfig(6, 2))
 	eng := e.engine(t, nil)
 	id := e.submit(t, eng, "access", jane())
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		<-childStarted
 		eng.Cancel(id)
 	}()
 	start := time.Now()

@@ -43,6 +43,8 @@ type memDB struct {
 	failN   map[string]int             // collection -> transient failures left
 	failErr error                      // the error failN returns
 	onErase func(connector.EraseRequest) error
+	// onAccess, when set, is called as each Access call starts.
+	onAccess func(connector.AccessRequest)
 }
 
 func newMemDB() *memDB {
@@ -55,6 +57,9 @@ func (m *memDB) Configure(ctx context.Context, id string, cfg map[string]any) (s
 
 func (m *memDB) Access(ctx context.Context, id string, req connector.AccessRequest, fn func([]connector.Row) error) (int64, error) {
 	m.calls.Add(1)
+	if m.onAccess != nil {
+		m.onAccess(req)
+	}
 	n := m.inIn.Add(1)
 	defer m.inIn.Add(-1)
 	for {

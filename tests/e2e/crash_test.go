@@ -272,8 +272,9 @@ func TestPluginKilledDuringNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := lethe(t, nil, dir, "--policy", "access", "--identity", "email=jane@example.com")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var out bytes.Buffer
+	errb := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = &out, errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,10 @@ func TestPluginKilledDuringNode(t *testing.T) {
 	if err := syscall.Kill(plugin, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the host see the crash while the lock still holds
+	// The host must see the crash while the lock still holds.
+	waitFor(t, "the host to report the plugin's crash", time.Minute, func() bool {
+		return strings.Contains(errb.String(), "plugin crashed; restarting")
+	})
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
