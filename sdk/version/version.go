@@ -1,4 +1,3 @@
-// Package version holds the SDK's version and the wire protocol it speaks.
 package version
 
 // SDK is the version of this SDK module. Plugins report it in Describe so the
