@@ -71,7 +71,7 @@ func TestPluginsCommand(t *testing.T) {
 		}
 		wants := []*regexp.Regexp{
 			regexp.MustCompile(`^KIND\s+NAME\s+VERSION\s+PROTOCOL\s+CAPABILITIES\s+SHA256\s+STATUS$`),
-			regexp.MustCompile(`^connector\s+healthy\s+1\.2\.3\s+1\.1\s+dry_run\s+` + healthySum[:12] + `\s+ok$`),
+			regexp.MustCompile(`^connector\s+healthy\s+1\.2\.3\s+1\.2\s+dry_run\s+` + healthySum[:12] + `\s+ok$`),
 			regexp.MustCompile(`^connector\s+oldproto\s+-\s+0\s+-\s+[0-9a-f]{12}\s+failed: plugin lethe-connector-oldproto speaks protocol 0; this Lethe speaks protocol 1; rebuild it with github\.com/lethehq/lethe/sdk v` + regexp.QuoteMeta(sdkversion.SDK) + ` or later$`),
 		}
 		for i, re := range wants {

@@ -49,6 +49,8 @@ func cast(typ string, v any) (out any, ok bool) {
 			return x.String(), true
 		case time.Time:
 			return x.Format(time.RFC3339Nano), true
+		case value.LocalTime:
+			return x.String(), true
 		}
 		return nil, false
 	case "integer":
@@ -140,6 +142,8 @@ func valueKey(v any) (string, bool) {
 		return "o" + x.String(), true
 	case time.Time:
 		return "t" + x.UTC().Format(time.RFC3339Nano), true
+	case value.LocalTime:
+		return "l" + x.String(), true
 	case []byte:
 		return "x" + hex.EncodeToString(x), true
 	}

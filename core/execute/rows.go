@@ -37,7 +37,9 @@ const (
 // spells each column name once. A value is a tag byte and its payload:
 // nil, false, true; int64 (zigzag varint); float64 (8 bytes, IEEE bits);
 // string, bytes, decimal (uvarint length and bytes); time (seconds varint,
-// nanoseconds uvarint, zone offset varint); ObjectID (12 bytes); map
+// nanoseconds uvarint, zone offset varint); local time, in no zone (its
+// wall clock as UTC seconds varint, nanoseconds uvarint); ObjectID (12
+// bytes); map
 // (count, then name as length and bytes, value); list (count, values).
 const (
 	pageMagic   = 'L'
@@ -57,6 +59,9 @@ const (
 	tagObjectID
 	tagMap
 	tagList
+	// tagLocalTime came after the others: pages written before it never
+	// hold it, and keep their meaning.
+	tagLocalTime
 )
 
 // pageBuffer accumulates encoded rows until a page is full.
@@ -146,6 +151,10 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		b = binary.AppendVarint(append(b, tagTime), x.Unix())
 		b = binary.AppendUvarint(b, uint64(x.Nanosecond()))
 		return binary.AppendVarint(b, int64(off)), nil
+	case value.LocalTime:
+		t := x.Time()
+		b = binary.AppendVarint(append(b, tagLocalTime), t.Unix())
+		return binary.AppendUvarint(b, uint64(t.Nanosecond())), nil
 	case value.ObjectID:
 		return append(append(b, tagObjectID), x[:]...), nil
 	case map[string]any:
@@ -272,6 +281,13 @@ func (r *pageReader) value(depth int) any {
 			return t.UTC()
 		}
 		return t.In(time.FixedZone("", int(off)))
+	case tagLocalTime:
+		sec, nsec := r.varint(), r.uvarint()
+		if r.err != nil || nsec >= 1e9 {
+			r.err = cmpErr(r.err, errShortPage)
+			return nil
+		}
+		return value.Local(time.Unix(sec, int64(nsec)).UTC())
 	case tagObjectID:
 		var o value.ObjectID
 		copy(o[:], r.bytes(12))

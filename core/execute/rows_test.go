@@ -1,6 +1,7 @@
 package execute
 
 import (
+	"encoding/binary"
 	"bytes"
 	"math"
 	"reflect"
@@ -42,6 +43,7 @@ func TestPageRoundTrip(t *testing.T) {
 		{"id": int64(math.MinInt64), "n": int64(math.MaxInt64), "f": math.Inf(-1), "z": math.Copysign(0, -1), "s": "héllo\x00", "b": []byte{0, 255},
 			"d": value.Decimal("-12345678901234567890.000000001"), "t": time.Date(1960, 1, 2, 3, 4, 5, 6, paris), "u": time.Date(2024, 3, 1, 10, 0, 0, 999999999, time.UTC),
 			"o": value.ObjectID{1, 2, 3}, "nil": nil, "yes": true, "no": false,
+			"local": value.Local(time.Date(2021, 1, 1, 1, 0, 0, 500, time.UTC)), "epoch": value.Local(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)),
 			"doc": map[string]any{"a": []any{int64(1), "x", nil, map[string]any{"deep": 1.5}}, "e": map[string]any{}}, "l": []any{},
 			matchedKey: []any{int64(0), int64(2)}},
 		{"id": int64(2), "s": ""},
@@ -62,6 +64,27 @@ func TestPageRoundTrip(t *testing.T) {
 	}
 	if _, off := got[0]["t"].(time.Time).Zone(); off != 3600 {
 		t.Errorf("offset %d, want 3600", off)
+	}
+}
+
+// TestPageBeforeLocalTimes: a page written before times in no zone had a
+// tag of their own (a request interrupted across the upgrade) still reads,
+// its times as the instants they were. The bytes are the previous
+// version's encoding of {"t": 2021-01-01T01:00:00Z}, written out by hand.
+func TestPageBeforeLocalTimes(t *testing.T) {
+	old := []byte{pageMagic, pageVersion, 1, // one row
+		1, 0, 1, 't', // one field, name 0 = "t"
+		tagTime}
+	old = binary.AppendVarint(old, time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC).Unix())
+	old = binary.AppendUvarint(old, 0)
+	old = binary.AppendVarint(old, 0)
+	got, err := readPage(t, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []connector.Row{{"t": time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("old page read as %#v, want %#v", got, want)
 	}
 }
 

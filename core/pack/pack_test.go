@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,44 @@ func TestFormulaQuoteOnlyInCSV(t *testing.T) {
 		must(t, err)
 		if len(recs) != 2 || recs[1][0] != tt.csv {
 			t.Errorf("CSV %q: got %q, want %q", tt.in, recs, tt.csv)
+		}
+	}
+}
+
+// TestTimesInPackages (issue 15): a time in no zone is written without one
+// in JSON and CSV packages ("2021-01-01T01:00:00", as the reference system
+// wrote it); a time with a zone keeps its offset.
+func TestTimesInPackages(t *testing.T) {
+	row := map[string]any{
+		"naive":  value.Local(time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC)),
+		"utc":    time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC),
+		"offset": time.Date(2021, 1, 1, 1, 0, 0, 250e6, time.FixedZone("", -5*3600)),
+	}
+	want := map[string]string{"naive": "2021-01-01T01:00:00", "utc": "2021-01-01T01:00:00Z", "offset": "2021-01-01T01:00:00.25-05:00"}
+	coll := &dataset.Collection{Name: "c", Fields: []*dataset.Field{field("naive", "user"), field("utc", "user"), field("offset", "user")}}
+	sel := NewSelector(coll, []string{"user"})
+	var jb, cb bytes.Buffer
+	jw, cw := NewJSON(&jb), NewCSV(&cb)
+	for _, w := range []Writer{jw, cw} {
+		must(t, w.Begin("d:c", sel))
+		must(t, w.Row(sel.Apply(row)))
+		must(t, w.Close())
+	}
+	var pkg map[string][]map[string]string
+	must(t, json.Unmarshal(jb.Bytes(), &pkg))
+	zr, err := zip.NewReader(bytes.NewReader(cb.Bytes()), int64(cb.Len()))
+	must(t, err)
+	f, err := zr.File[0].Open()
+	must(t, err)
+	recs, err := csv.NewReader(f).ReadAll()
+	must(t, err)
+	for col, w := range want {
+		if got := pkg["d:c"][0][col]; got != w {
+			t.Errorf("JSON %s = %q, want %q", col, got, w)
+		}
+		i := slices.Index(recs[0], col)
+		if i < 0 || recs[1][i] != w {
+			t.Errorf("CSV %s: %q, want %q", col, recs, w)
 		}
 	}
 }

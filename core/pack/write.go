@@ -151,6 +151,10 @@ func writeJSON(w *bufio.Writer, v any, depth int) error {
 		writeJSONString(w, base64.StdEncoding.EncodeToString(x))
 	case time.Time:
 		writeJSONString(w, x.Format(time.RFC3339Nano))
+	case value.LocalTime:
+		// No zone in, none out: "2021-01-01T01:00:00", as the reference
+		// system wrote it, not a "Z" that claims UTC.
+		writeJSONString(w, x.String())
 	case value.Decimal:
 		if !x.Valid() {
 			return fmt.Errorf("pack: invalid decimal %q", string(x))
@@ -386,6 +390,8 @@ func scalarText(v any) (string, error) {
 		return string(x), nil
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
+	case value.LocalTime:
+		return x.String(), nil
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x), nil
 	case value.ObjectID:

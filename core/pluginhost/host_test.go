@@ -88,7 +88,7 @@ func TestHealthyConnector(t *testing.T) {
 	}
 
 	st, _ := h.Status("connector", "healthy")
-	if st.State != StateOK || !st.Running || st.PID == 0 || st.Version != "1.2.3" || st.Protocol != "1.1" || st.Restarts != 0 {
+	if st.State != StateOK || !st.Running || st.PID == 0 || st.Version != "1.2.3" || st.Protocol != "1.2" || st.Restarts != 0 {
 		t.Errorf("status = %+v", st)
 	}
 
@@ -190,8 +190,8 @@ func TestFingerprint(t *testing.T) {
 		version    string
 		protocol   string
 	}{
-		{"connector", "crashy", StateOK, nil, "0.0.1", "1.1"},
-		{"connector", "healthy", StateOK, nil, "1.2.3", "1.1"},
+		{"connector", "crashy", StateOK, nil, "0.0.1", "1.2"},
+		{"connector", "healthy", StateOK, nil, "1.2.3", "1.2"},
 		{"connector", "healthy", StateIgnored, []string{"superseded by lethe-connector-healthy_v2.0.0"}, "", ""},
 		{"connector", "misnamed", StateFailed, []string{`plugin lethe-connector-misnamed describes itself as connector "healthy"; rename the file to lethe-connector-healthy`}, "", ""},
 		{"connector", "noisy", StateFailed, []string{`plugin lethe-connector-noisy wrote to stdout before the handshake ("noisy fixture says hello"); plugins must log to stderr`}, "", ""},
@@ -200,7 +200,7 @@ func TestFingerprint(t *testing.T) {
 		{"connector", "script", StateFailed, []string{"plugin lethe-connector-script exited during start-up: boom: libfoo.so not found (exit status 3)"}, "", ""},
 		{"connector", "slow", StateFailed, []string{`plugin lethe-connector-slow did not start within 300ms (set start_timeout in its plugin "connector-slow" block`}, "", ""},
 		{"storage", "impostor", StateFailed, []string{"plugin lethe-storage-impostor does not serve the storage protocol"}, "", ""},
-		{"storage", "sink", StateOK, nil, "2.0.0", "1.1"},
+		{"storage", "sink", StateOK, nil, "2.0.0", "1.2"},
 	}
 	if len(statuses) != len(tests) {
 		t.Errorf("got %d statuses, want %d: %+v", len(statuses), len(tests), statuses)

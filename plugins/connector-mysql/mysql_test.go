@@ -54,8 +54,8 @@ func reset(db *sql.DB) func(testing.TB, []connector.Row) {
 			if v, ok := r["d"].(value.Decimal); ok {
 				d = string(v)
 			}
-			if v, ok := r["ts"].(time.Time); ok {
-				ts = v.UTC().Format("2006-01-02 15:04:05.999999")
+			if v, ok := r["ts"].(value.LocalTime); ok {
+				ts = v.Time().Format("2006-01-02 15:04:05.999999")
 			}
 			if v := r["doc"]; v != nil {
 				b, _ := json.Marshal(v)
@@ -105,7 +105,7 @@ func fixture(t *testing.T) sdktest.ConnectorFixture {
 		},
 		Collection: connector.Collection{Dataset: "conformance", Name: table},
 		Supports: []sdktest.Kind{sdktest.KindFloat, sdktest.KindDecimal, sdktest.KindBytes, sdktest.KindBool,
-			sdktest.KindTime, sdktest.KindMap, sdktest.KindList},
+			sdktest.KindLocalTime, sdktest.KindMap, sdktest.KindList},
 		TimePrecision: time.Microsecond,
 		Reset:         reset(db),
 		Loose: map[string]func(testing.TB, []connector.Row) connector.Collection{

@@ -53,6 +53,15 @@ func (c comparer) same(want, got any) error {
 			return fmt.Errorf("got time %s, want %s (%s)", g.Format(time.RFC3339Nano), w.Format(time.RFC3339Nano), what)
 		}
 		return nil
+	case value.LocalTime:
+		g, ok := got.(value.LocalTime)
+		if !ok {
+			return fmt.Errorf("got %s, want a time in no zone %s", show(got), w)
+		}
+		if g != w {
+			return fmt.Errorf("got time %s, want %s", g, w)
+		}
+		return nil
 	case float64:
 		g, ok := got.(float64)
 		if !ok || math.Float64bits(g) != math.Float64bits(w) {

@@ -35,6 +35,11 @@ const (
 	KindTime Kind = "time"
 	// KindTimeOffset: column ts keeps the instant and the zone offset.
 	KindTimeOffset Kind = "time_offset"
+	// KindLocalTime: column ts holds a date and time of day in no zone
+	// (timestamp without time zone, DATETIME), a value.LocalTime that comes
+	// back exactly, at the fixture's TimePrecision, and never as a
+	// time.Time. A fixture declares one kind for ts: a time or a local time.
+	KindLocalTime Kind = "local_time"
 	KindMap        Kind = "map"  // column doc: map[string]any
 	KindList       Kind = "list" // column tags: []any
 )
@@ -98,7 +103,7 @@ func (fx ConnectorFixture) columns() []string {
 	for _, k := range []struct {
 		kind Kind
 		col  string
-	}{{KindFloat, "f"}, {KindDecimal, "d"}, {KindBytes, "b"}, {KindBool, "flag"}, {KindTime, "ts"}, {KindMap, "doc"}, {KindList, "tags"}} {
+	}{{KindFloat, "f"}, {KindDecimal, "d"}, {KindBytes, "b"}, {KindBool, "flag"}, {KindTime, "ts"}, {KindLocalTime, "ts"}, {KindMap, "doc"}, {KindList, "tags"}} {
 		if fx.supports(k.kind) {
 			cols = append(cols, k.col)
 		}
@@ -123,6 +128,9 @@ func (fx ConnectorFixture) row(i int64, name any) connector.Row {
 	}
 	if fx.supports(KindTime) {
 		r["ts"] = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+	}
+	if fx.supports(KindLocalTime) {
+		r["ts"] = value.Local(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute))
 	}
 	if fx.supports(KindMap) {
 		r["doc"] = map[string]any{"i": i, "s": "x"}
@@ -160,6 +168,11 @@ func (fx ConnectorFixture) edgeRows() []connector.Row {
 		p := fx.precision()
 		a["ts"] = time.Date(1999, 12, 31, 23, 59, 59, 123456789, time.FixedZone("", 5*3600+1800)).Truncate(p)
 		b["ts"] = time.Date(2038, 1, 19, 3, 14, 8, 987654321, time.FixedZone("", -8*3600)).Truncate(p)
+	}
+	if fx.supports(KindLocalTime) {
+		p := fx.precision()
+		a["ts"] = value.Local(time.Date(1999, 12, 31, 23, 59, 59, 123456789, time.UTC).Truncate(p))
+		b["ts"] = value.Local(time.Date(2038, 1, 19, 3, 14, 8, 987654321, time.UTC).Truncate(p))
 	}
 	if fx.supports(KindMap) {
 		a["doc"] = map[string]any{
@@ -522,6 +535,9 @@ func RunConnectorConformance(t *testing.T, c *connector.Client, fx ConnectorFixt
 		}
 		if fx.supports(KindTime) {
 			set["ts"] = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		if fx.supports(KindLocalTime) {
+			set["ts"] = value.Local(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 		}
 		if fx.supports(KindBytes) {
 			set["b"] = nil

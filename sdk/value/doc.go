@@ -7,7 +7,9 @@
 //	float64             (float32 is accepted and widened)
 //	string
 //	[]byte
-//	time.Time           the zone's offset survives the round trip
+//	time.Time           an instant; the zone's offset survives the round trip
+//	LocalTime           a date and time of day in no zone (timestamp without
+//	                    time zone, DATETIME): written without an offset
 //	Decimal             exact decimal text
 //	ObjectID            a MongoDB ObjectId
 //	[]any               a list of values

@@ -32,6 +32,31 @@ func (d Decimal) Rat() (*big.Rat, bool) {
 	return new(big.Rat).SetString(string(d))
 }
 
+// LocalTime is a date and time of day in no time zone: PostgreSQL's
+// timestamp (without time zone) and date, MySQL's DATETIME and DATE, SQLite
+// text without an offset. Unlike a time.Time it claims no zone, and it is
+// written without one ("2021-01-01T01:00:00"), as the database holds it.
+// The zero LocalTime is 0001-01-01T00:00:00.
+type LocalTime struct{ t time.Time }
+
+// Local returns the wall clock of t (its date and time of day, in t's own
+// location) as a LocalTime.
+func Local(t time.Time) LocalTime {
+	return LocalTime{time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)}
+}
+
+// Time returns l as a time.Time in UTC with the same wall clock: what a
+// driver takes for a column without a zone.
+func (l LocalTime) Time() time.Time { return l.t }
+
+// LocalLayout is the form of a LocalTime's String: ISO 8601 without a zone,
+// with as many fractional digits as needed.
+const LocalLayout = "2006-01-02T15:04:05.999999999"
+
+// String returns l as "2021-01-01T01:00:00" (fractional seconds when there
+// are any).
+func (l LocalTime) String() string { return l.t.Format(LocalLayout) }
+
 // ObjectID is a MongoDB ObjectId.
 type ObjectID [12]byte
 
@@ -109,6 +134,15 @@ func toProto(v any, depth int) (*pluginv1.Value, error) {
 		_, off := x.Zone()
 		o := int32(off)
 		return &pluginv1.Value{Kind: &pluginv1.Value_Time{Time: ts}, TimeZoneOffsetSeconds: &o}, nil
+	case LocalTime:
+		// No zone on the wire: time_zone_offset_seconds stays unset (a
+		// time.Time always sets it, so plugins of earlier SDKs, which sent
+		// every time with an offset, keep their meaning).
+		ts := timestamppb.New(x.t)
+		if err := ts.CheckValid(); err != nil {
+			return nil, fmt.Errorf("time %s is outside years 1 to 9999: %w", x, err)
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_Time{Time: ts}}, nil
 	case Decimal:
 		if !x.Valid() {
 			return nil, fmt.Errorf("decimal %q is not a number", string(x))
@@ -194,15 +228,14 @@ func fromProto(v *pluginv1.Value, depth int) (any, error) {
 			return nil, fmt.Errorf("timestamp: %w", err)
 		}
 		t := k.Time.AsTime()
-		if v.TimeZoneOffsetSeconds != nil {
-			off := int(*v.TimeZoneOffsetSeconds)
-			if off == 0 {
-				t = t.UTC()
-			} else {
-				t = t.In(time.FixedZone("", off))
-			}
+		if v.TimeZoneOffsetSeconds == nil {
+			return Local(t), nil // a time in no zone
 		}
-		return t, nil
+		off := int(*v.TimeZoneOffsetSeconds)
+		if off == 0 {
+			return t.UTC(), nil
+		}
+		return t.In(time.FixedZone("", off)), nil
 	case *pluginv1.Value_Decimal:
 		d := Decimal(k.Decimal)
 		if !d.Valid() {

@@ -159,6 +159,37 @@ func TestRoundTripTime(t *testing.T) {
 	}
 }
 
+// TestRoundTripLocalTime: a time in no zone crosses the wire without an
+// offset and comes back as the same wall clock, never as a time.Time; a
+// time.Time from a plugin built with an earlier SDK (which always set the
+// offset, UTC included) still comes back as the instant it was.
+func TestRoundTripLocalTime(t *testing.T) {
+	for _, in := range []LocalTime{
+		Local(time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC)),
+		Local(time.Date(1999, 12, 31, 23, 59, 59, 123456789, time.FixedZone("", 5*3600))), // the wall clock is kept
+		{}, // the zero LocalTime: 0001-01-01T00:00:00
+	} {
+		pv, err := ToProto(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pv.TimeZoneOffsetSeconds != nil {
+			t.Errorf("%s crossed the wire with an offset", in)
+		}
+		got, ok := roundTrip(t, in).(LocalTime)
+		if !ok || got != in {
+			t.Errorf("%s came back as %#v", in, got)
+		}
+	}
+	if s := Local(time.Date(1999, 12, 31, 23, 59, 59, 123456789, time.FixedZone("", 5*3600))).String(); s != "1999-12-31T23:59:59.123456789" {
+		t.Errorf("String() = %q", s)
+	}
+	utc := time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC)
+	if got, ok := roundTrip(t, utc).(time.Time); !ok || !got.Equal(utc) || got.Location() != time.UTC {
+		t.Errorf("a UTC time.Time came back as %#v", got)
+	}
+}
+
 // A zero offset comes back as UTC, whatever the zone was called.
 func TestRoundTripZeroOffsetIsUTC(t *testing.T) {
 	london, err := time.LoadLocation("Europe/London")

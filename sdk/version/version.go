@@ -11,7 +11,8 @@ const ProtocolMajor = 1
 
 // ProtocolMinor counts additive changes inside ProtocolMajor. 1: schema
 // attributes marked destination or path, and the egress policy in Configure.
-const ProtocolMinor = 1
+// 2: a time without time_zone_offset_seconds is in no zone (value.LocalTime).
+const ProtocolMinor = 2
 
 // MagicCookieKey and MagicCookieValue tell a plugin binary that Lethe started
 // it. They are a usability check, not a security measure, and never change.

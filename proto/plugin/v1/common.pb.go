@@ -586,7 +586,9 @@ type Value struct {
 	//	*Value_ObjectId
 	Kind isValue_Kind `protobuf_oneof:"kind"`
 	// time_zone_offset_seconds keeps the zone of a timestamp that had one;
-	// meaningful only with `time`.
+	// meaningful only with `time`. Unset, the time is in no zone (a
+	// timestamp without time zone, DATETIME): `time` then holds its wall
+	// clock read as UTC. SDKs before protocol 1.2 set it on every time.
 	TimeZoneOffsetSeconds *int32 `protobuf:"zigzag32,12,opt,name=time_zone_offset_seconds,json=timeZoneOffsetSeconds,proto3,oneof" json:"time_zone_offset_seconds,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache

@@ -22,7 +22,8 @@ const (
 	kFloat
 	kDecimal
 	kBool
-	kTime
+	kTime      // timestamp: an instant (the session runs in UTC)
+	kLocalTime // datetime, date: a wall clock in no zone
 	kBytes
 	kText
 	kJSON
@@ -56,8 +57,10 @@ func typeOf(dataType, colType string) column {
 		c.kind = kFloat
 	case "decimal", "numeric":
 		c.kind = kDecimal
-	case "date", "datetime", "timestamp":
+	case "timestamp":
 		c.kind = kTime
+	case "date", "datetime":
+		c.kind = kLocalTime
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
 		c.kind = kBytes
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set":
@@ -142,6 +145,15 @@ func bind(v any, c column) (any, error) {
 			return x.UTC().Format(time.RFC3339Nano), nil
 		}
 		return x.UTC(), nil
+	case value.LocalTime:
+		switch c.kind {
+		case kText:
+			return x.String(), nil
+		case kJSON:
+			return jsonText(x)
+		}
+		// The driver writes a UTC time.Time as its wall clock.
+		return x.Time(), nil
 	case map[string]any, []any:
 		return jsonText(x)
 	}
@@ -199,6 +211,8 @@ func jsonable(v any) any {
 		return string(x)
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
+	case value.LocalTime:
+		return x.String()
 	case value.ObjectID:
 		return x.String()
 	}
@@ -211,6 +225,9 @@ func decode(v any, c column) any {
 	case nil:
 		return nil
 	case time.Time:
+		if c.kind == kLocalTime {
+			return value.Local(x)
+		}
 		return x.UTC()
 	case float32:
 		return float64(x)
@@ -266,10 +283,13 @@ func decode(v any, c column) any {
 		case int64:
 			return value.Decimal(strconv.FormatInt(x, 10))
 		}
-	case kTime:
+	case kTime, kLocalTime:
 		if b, ok := v.([]byte); ok {
 			for _, layout := range []string{"2006-01-02 15:04:05.999999", "2006-01-02"} {
 				if t, err := time.ParseInLocation(layout, string(b), time.UTC); err == nil {
+					if c.kind == kLocalTime {
+						return value.Local(t)
+					}
 					return t
 				}
 			}

@@ -256,7 +256,7 @@ func TestNestedJSONAndOddNames(t *testing.T) {
 		"id": int64(1), "doc": map[string]any{"email": "a@x", "n": int64(12345678901234567), "keep": map[string]any{"k": int64(1)}},
 		"meta": map[string]any{"email": "a@x", "other": true}, "e-mail": "a@x",
 		"amount": value.Decimal("12345678901234567890.0123456789"),
-		"seen":   time.Date(2024, 3, 1, 10, 0, 0, 123456000, time.UTC), "u": "5b0e5bd6-2b6a-4d5e-9a43-2b0f0f6a8c11",
+		"seen":   value.Local(time.Date(2024, 3, 1, 10, 0, 0, 123456000, time.UTC)), "u": "5b0e5bd6-2b6a-4d5e-9a43-2b0f0f6a8c11",
 	}
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
 		t.Fatalf("rows %#v\nwant %#v", rows, want)

@@ -149,6 +149,15 @@ func bind(v any, c column) (any, error) {
 			return x.Format(time.RFC3339Nano), nil
 		}
 		return x, nil
+	case value.LocalTime:
+		switch c.kind {
+		case kText:
+			return x.String(), nil
+		case kJSON, kJSONB:
+			return jsonText(x)
+		}
+		// pgx sends a UTC time.Time to a timestamp column as its wall clock.
+		return x.Time(), nil
 	case map[string]any, []any:
 		if c.kind == kArray {
 			return x, nil
@@ -203,6 +212,8 @@ func jsonable(v any) any {
 		return string(x)
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
+	case value.LocalTime:
+		return x.String()
 	case value.ObjectID:
 		return x.String()
 	}
@@ -238,6 +249,11 @@ func decode(v any, c column) any {
 		}
 		return x
 	case time.Time:
+		if c.kind == kLocalTime {
+			// timestamp without time zone, date: pgx reads the wall
+			// clock into UTC; the value is in no zone.
+			return value.Local(x)
+		}
 		return x.UTC()
 	case pgtype.Numeric:
 		return decimal(x)

@@ -92,6 +92,13 @@ func buildSelect(cols map[string]colType, req connector.AccessRequest) (selectQu
 		if err != nil {
 			return selectQuery{}, err
 		}
+		if cols[col] == tTime {
+			// The driver parses a DATE/DATETIME/TIMESTAMP column's text
+			// itself and cannot tell "01:00:00" from "01:00:00Z" (both
+			// UTC): unary + keeps the value and drops the declared type,
+			// so decode sees the text and whether it names a zone.
+			qc = "+" + qc + " AS " + qc
+		}
 		sel = append(sel, qc)
 		q.names = append(q.names, col)
 		q.types = append(q.types, cols[col])

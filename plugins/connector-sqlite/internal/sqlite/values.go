@@ -54,18 +54,26 @@ func typeOf(decl string) colType {
 	return tAny
 }
 
-// timeLayouts are the text forms a time column is read in: what this
-// connector writes first, then SQLite's own date functions' forms.
+// timeLayouts are the text forms of a time with a zone (an instant) that a
+// time column is read in: what this connector writes first, then others.
 var timeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999",
 	"2006-01-02 15:04:05.999999999 -0700 MST",
+}
+
+// localLayouts are the text forms of a time in no zone: SQLite's own date
+// functions' forms. They are read as value.LocalTime, never as UTC.
+var localLayouts = []string{
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
 	"2006-01-02T15:04",
 	"2006-01-02 15:04",
 	"2006-01-02",
 }
+
+// localLayout is how a time in no zone is written: SQLite's datetime() form.
+const localLayout = "2006-01-02 15:04:05.999999999"
 
 // jsonNumber is the syntax of a JSON number.
 var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
@@ -94,6 +102,8 @@ func bind(v any, t colType) (any, error) {
 		return x.String(), nil
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
+	case value.LocalTime:
+		return x.Time().Format(localLayout), nil
 	case map[string]any, []any:
 		return jsonText(x)
 	}
@@ -138,6 +148,8 @@ func jsonable(v any) any {
 		return string(x)
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
+	case value.LocalTime:
+		return x.String()
 	case value.ObjectID:
 		return x.String()
 	}
@@ -198,13 +210,24 @@ func decode(v any, t colType) any {
 			return d
 		}
 	case tTime:
-		// The driver parses DATE, DATETIME and TIMESTAMP columns itself.
-		if s, ok := v.(string); ok {
+		// Access selects time columns as +"col", so that the text comes
+		// here unparsed and a time without a zone stays without one.
+		switch x := v.(type) {
+		case string:
 			for _, layout := range timeLayouts {
-				if ts, err := time.Parse(layout, s); err == nil {
+				if ts, err := time.Parse(layout, x); err == nil {
 					return ts
 				}
 			}
+			for _, layout := range localLayouts {
+				if ts, err := time.Parse(layout, x); err == nil {
+					return value.Local(ts)
+				}
+			}
+		case time.Time:
+			// Parsed by the driver, which reads text without a zone as
+			// UTC: the zone, if the text had one, is lost.
+			return x
 		}
 	case tJSON:
 		var s string
