@@ -1,8 +1,8 @@
 package execute
 
 import (
-	"encoding/binary"
 	"bytes"
+	"encoding/binary"
 	"math"
 	"reflect"
 	"strings"

@@ -40,8 +40,8 @@ const (
 	// back exactly, at the fixture's TimePrecision, and never as a
 	// time.Time. A fixture declares one kind for ts: a time or a local time.
 	KindLocalTime Kind = "local_time"
-	KindMap        Kind = "map"  // column doc: map[string]any
-	KindList       Kind = "list" // column tags: []any
+	KindMap       Kind = "map"  // column doc: map[string]any
+	KindList      Kind = "list" // column tags: []any
 )
 
 // ConnectorFixture points RunConnectorConformance at a database.
