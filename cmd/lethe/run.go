@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -225,7 +227,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		ids = []string{req.ID}
-		for _, name := range sortedNames(req.Normalized) {
+		for _, name := range slices.Sorted(maps.Keys(req.Normalized)) {
 			fmt.Fprintf(stdout, "Identity %s normalized at intake: %s\n", name, strings.Join(req.Normalized[name], ", "))
 		}
 	}
@@ -465,14 +467,4 @@ func writeSummary(w io.Writer, req *store.Request, p *progress, took time.Durati
 	for _, loc := range req.Locations {
 		fmt.Fprintf(w, "Package: %s\n", loc)
 	}
-}
-
-// sortedNames returns m's keys in order.
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

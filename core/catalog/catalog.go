@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,7 +205,7 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	for _, key := range sortedKeys(objs[KindStorage]) {
+	for _, key := range slices.Sorted(maps.Keys(objs[KindStorage])) {
 		var s StorageObject
 		if err := strictJSON(objs[KindStorage][key], &s); err != nil {
 			bad("storage %q: stored record: %v", key, err)
@@ -219,7 +219,7 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 		rememberSecrets(cfg, objs[KindStorageSecret][key])
 		cfg.Storages = append(cfg.Storages, &config.Storage{Name: key, Plugin: s.Type, Format: s.Format, Config: conf})
 	}
-	for _, key := range sortedKeys(objs[KindConnection]) {
+	for _, key := range slices.Sorted(maps.Keys(objs[KindConnection])) {
 		var s ConnectionObject
 		if err := strictJSON(objs[KindConnection][key], &s); err != nil {
 			bad("connection %q: stored record: %v", key, err)
@@ -233,7 +233,7 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 		rememberSecrets(cfg, objs[KindConnectionSecret][key])
 		cfg.Connections = append(cfg.Connections, &config.Connection{Name: key, Plugin: s.ConnectionType, Access: s.Access, MaxParallel: s.MaxParallel, Config: conf})
 	}
-	for _, key := range sortedKeys(objs[KindDataset]) {
+	for _, key := range slices.Sorted(maps.Keys(objs[KindDataset])) {
 		ds, err := decodeDataset(objs[KindDataset][key])
 		if err != nil {
 			bad("dataset %q: %v", key, err)
@@ -241,7 +241,7 @@ func (c *Catalog) build(ctx context.Context, objs map[string]map[string]json.Raw
 		}
 		cfg.Datasets = append(cfg.Datasets, ds)
 	}
-	for _, key := range sortedKeys(objs[KindPolicy]) {
+	for _, key := range slices.Sorted(maps.Keys(objs[KindPolicy])) {
 		var p PolicyObject
 		if err := strictJSON(objs[KindPolicy][key], &p); err != nil {
 			bad("policy %q: stored record: %v", key, err)
@@ -395,15 +395,6 @@ func fileOf(r hcl.Range) string {
 		return "the configuration files"
 	}
 	return r.Filename
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // strictJSON decodes data into v, refusing unknown fields.

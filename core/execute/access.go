@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -318,7 +320,7 @@ func (r *run) parentValues(ctx context.Context, from dataset.FieldAddress) ([]an
 // chunk of MaxInValues values of one field. It also returns the entry
 // arrays whose matches rows must record.
 func buildQueries(n *plan.Node, in nodeInputs) ([]query, []entryArray) {
-	paths := sortedKeys(in)
+	paths := slices.Sorted(maps.Keys(in))
 	var entries []entryArray
 	total := 0
 	for _, p := range paths {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -474,15 +473,6 @@ func (e *env) submit(t testing.TB, eng *Engine, pol string, ids map[string]strin
 		t.Fatal(err)
 	}
 	return req.ID
-}
-
-func sortedNames(m map[string][]byte) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ = value.Decimal("")

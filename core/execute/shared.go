@@ -4,6 +4,8 @@ import (
 	"github.com/lethehq/lethe/core/dataset"
 	"github.com/lethehq/lethe/core/plan"
 	"github.com/lethehq/lethe/sdk/connector"
+	"maps"
+	"slices"
 )
 
 // Shared rows (dataset.Reference.Shared): a row that a node's queries
@@ -38,7 +40,7 @@ type matchField struct {
 
 func matchFields(n *plan.Node, in nodeInputs) []matchField {
 	var out []matchField
-	for _, k := range sortedKeys(in) {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		vs := in[k]
 		if vs.len() == 0 {
 			continue

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -275,7 +277,7 @@ func buildUpdate(u connector.RowUpdate) (bson.D, bson.D, error) {
 		return nil, nil, errors.New("the update sets no field")
 	}
 	filter := make(bson.D, 0, len(u.Key))
-	for _, k := range sortedKeys(u.Key) {
+	for _, k := range slices.Sorted(maps.Keys(u.Key)) {
 		p, err := dotted(splitDotted(k))
 		if err != nil {
 			return nil, nil, fmt.Errorf("key: %w", err)
@@ -298,7 +300,7 @@ func buildUpdate(u connector.RowUpdate) (bson.D, bson.D, error) {
 		}
 	}
 	set := make(bson.D, 0, len(u.Set))
-	for _, k := range sortedKeys(u.Set) {
+	for _, k := range slices.Sorted(maps.Keys(u.Set)) {
 		p, err := dotted(splitDotted(k))
 		if err != nil {
 			return nil, nil, fmt.Errorf("set: %w", err)
@@ -429,19 +431,10 @@ func (c *Conn) erase(ctx context.Context, req connector.EraseRequest) (int64, er
 	return n, nil
 }
 
-func sortedKeys(m connector.Row) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // notUniqueError says that update i's key matched more than one document.
 // It names the key fields, never their values.
 func notUniqueError(ns string, i int, key connector.Row) error {
 	return fault.AsPermanent(fmt.Errorf("update %d of %s: its key (%s) matches more than one document, so it is not unique; "+
 		"nothing in this batch was written. Declare a unique key for this collection in the dataset "+
-		"(_id, or fields that together identify one document)", i, ns, strings.Join(sortedKeys(key), ", ")))
+		"(_id, or fields that together identify one document)", i, ns, strings.Join(slices.Sorted(maps.Keys(key)), ", ")))
 }

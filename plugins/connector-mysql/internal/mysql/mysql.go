@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -349,13 +348,4 @@ func classify(err error) error {
 		return fault.AsTransient(err)
 	}
 	return err
-}
-
-func sortedKeys(m connector.Row) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

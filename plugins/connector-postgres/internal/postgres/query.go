@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,7 +251,7 @@ func buildUpdate(cols map[string]column, qualified, table string, u connector.Ro
 	var sets []string
 	nested := map[string]string{} // column -> expression so far
 	var nestedOrder []string
-	for _, k := range sortedKeys(u.Set) {
+	for _, k := range slices.Sorted(maps.Keys(u.Set)) {
 		path := connector.Path{k}
 		if _, exact := cols[k]; !exact && strings.Contains(k, ".") {
 			path = strings.Split(k, ".")
@@ -296,7 +298,7 @@ func buildUpdate(cols map[string]column, qualified, table string, u connector.Ro
 		return updateQuery{}, fault.AsPermanent(errors.New("the update sets no field"))
 	}
 	var conds []string
-	for _, k := range sortedKeys(u.Key) {
+	for _, k := range slices.Sorted(maps.Keys(u.Key)) {
 		col, members, err := resolve(cols, table, connector.Path{k})
 		if err != nil {
 			return updateQuery{}, fmt.Errorf("key %s: %w", k, err)
@@ -394,19 +396,10 @@ func (c *Conn) erase(ctx context.Context, req connector.EraseRequest) (int64, er
 	return total, nil
 }
 
-func sortedKeys(m connector.Row) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // notUniqueError says that update i's key matched n rows. It names the key
 // fields, never their values.
 func notUniqueError(table string, i int, key connector.Row, n int64) error {
 	return fault.AsPermanent(fmt.Errorf("update %d of %q: its key (%s) matched %d rows, so it is not unique; "+
 		"the batch was rolled back and nothing in it was changed. Declare a unique key for this collection in the dataset "+
-		"(its primary key, or columns that together identify one row)", i, table, strings.Join(sortedKeys(key), ", "), n))
+		"(its primary key, or columns that together identify one row)", i, table, strings.Join(slices.Sorted(maps.Keys(key)), ", "), n))
 }
