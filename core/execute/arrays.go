@@ -11,7 +11,7 @@ import (
 )
 
 // Nested documents and arrays, as the reference system treats them
-// (fidesops-behaviour.md 1.3 and 2.4):
+// (in Fidesops):
 //
 //   - The values at a path are gathered by walking maps by key and lists
 //     element by element, at any depth, into one flat list (collect).

@@ -13,8 +13,7 @@ import (
 	"github.com/lethehq/lethe/sdk/connector"
 )
 
-// The reference system's array path cases (fidesops-behaviour.md 1.3, 2.4
-// and 2.7), ported row by row from its tests of consolidate_query_matches,
+// The reference system's array path cases (in Fidesops), ported row by row from its tests of consolidate_query_matches,
 // filter_element_match (with its helpers _expand_array_paths_to_preserve
 // and _remove_paths_from_row), refine_target_path /
 // build_refined_target_paths and filter_results (select_and_save_field,
@@ -198,7 +197,7 @@ func sampleCollection(t testing.TB) *dataset.Collection {
 	)
 }
 
-// TestCollect: consolidate_query_matches (fidesops-behaviour.md 1.3, 2.4):
+// TestCollect: consolidate_query_matches (in Fidesops):
 // every scalar at the path, walking documents by key and arrays element by
 // element at any depth, flattened into one list.
 func TestCollect(t *testing.T) {
@@ -239,7 +238,7 @@ func TestCollect(t *testing.T) {
 
 // TestMarkMatches: the array positions an access step keeps for a row,
 // per concrete array path, as _expand_array_paths_to_preserve computes
-// them from the refined target paths (fidesops-behaviour.md 2.4).
+// them from the refined target paths (in Fidesops).
 func TestMarkMatches(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -306,7 +305,7 @@ func caseOf(t testing.TB, decls []string, row string) (*dataset.Collection, conn
 	return declare(t, decls...), doc(t, row)
 }
 
-// TestAccessView: filter_element_match (fidesops-behaviour.md 1.3, 2.4):
+// TestAccessView: filter_element_match (in Fidesops):
 // in access results, the unmatched elements of entry arrays are removed,
 // at every depth; scalars and other arrays are never filtered. The row
 // itself is not modified.
@@ -505,7 +504,7 @@ func TestAccessViewRemovesPaths(t *testing.T) {
 }
 
 // TestExpand: refine_target_path and build_refined_target_paths
-// (fidesops-behaviour.md 2.4, 4.2): the concrete paths, with array
+// (in Fidesops): the concrete paths, with array
 // indices, that erasure masks for a field. With inputs, the row was found
 // with them and only the matched elements count (the reference's
 // refine_target_path(row, path, only) and its FIDESOPS_DO_NOT_MASK
@@ -683,7 +682,7 @@ func TestExpandValues(t *testing.T) {
 	}
 }
 
-// TestFilterResults: filter_data_categories (fidesops-behaviour.md 2.7):
+// TestFilterResults: filter_data_categories (in Fidesops):
 // only the fields whose categories a rule targets, nested structure and
 // array positions kept (select_and_save_field), empty documents and
 // arrays removed (remove_empty_containers).

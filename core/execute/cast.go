@@ -13,7 +13,7 @@ import (
 
 // cast converts a value found in a parent's rows (or an identity) to the
 // type declared for the field it will filter, as the reference system does
-// (fidesops-behaviour.md 1.2), with its quirks fixed: a string field keeps
+// (in Fidesops), with its quirks fixed: a string field keeps
 // "0" and false as "0" and "false" (the reference dropped every falsy
 // value), and an integer field refuses 1.9 instead of truncating it to 1.
 // ok is false when the value has no representation in that type; such

@@ -1,7 +1,7 @@
 // Package mask computes the new values erasure writes: the six masking
 // strategies of the reference system (null_rewrite, string_rewrite,
 // random_string_rewrite, hash, hmac, aes_encrypt) with its byte formats and
-// its per-request secrets model (fidesops-behaviour.md section 4).
+// its per-request secrets model (in Fidesops).
 //
 // Differences from the reference, all deliberate:
 //   - NULL (nil) stays NULL under every strategy; the reference crashed on

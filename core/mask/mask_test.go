@@ -37,7 +37,7 @@ func mustMask(t *testing.T, c Chain, v any, sec Secrets, fieldLength int) any {
 }
 
 // TestReferenceVectors checks the test vectors of the reference's hash and
-// hmac tests (fidesops-behaviour.md section 4.1), and AES-GCM outputs
+// hmac tests (in Fidesops), and AES-GCM outputs
 // computed with the reference's algorithm in Python (cryptography's AESGCM,
 // encrypt(nonce, value, nonce), nonce = HMAC-SHA256(key_hmac,
 // value+salt_hmac)[:12], base64) for the secrets of knownSecrets.

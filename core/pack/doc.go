@@ -4,7 +4,7 @@
 // requester's key.
 //
 // Formats, and where they differ from the reference system
-// (fidesops-behaviour.md 2.7, 6.2, 6.3):
+// (in Fidesops):
 //
 //   - Category matching is hierarchical on dot boundaries (taxonomy.Match):
 //     "user.contact" covers "user.contact.email" but not

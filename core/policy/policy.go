@@ -109,7 +109,7 @@ type Rule struct {
 
 // Masking is one masking step of an erasure rule. Steps apply in order,
 // each to the previous one's output. Byte formats are those of the
-// reference system (fidesops-behaviour.md section 4).
+// reference system (Fidesops).
 type Masking struct {
 	Strategy string
 	// RewriteValue replaces the value (string_rewrite; required).

@@ -152,7 +152,7 @@ func (cr *callbackReceiver) statuses() []string {
 	return out
 }
 
-// TestDRP is the DRP 0.5 black-box list (drp.md 5.3) against a running
+// TestDRP is the DRP 0.5 black-box list (docs/drp.md) against a running
 // daemon on the PostgreSQL example.
 func TestDRP(t *testing.T) {
 	b := newBackend(t, "postgres")
