@@ -79,30 +79,33 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 	if len(queries) == 0 && detail == "" {
 		detail = "no input values reached this collection; nothing queried"
 	}
+	// The attempt is recorded by its first write: a node whose rows fit in
+	// one page costs one commit (its rows, events and done mark together).
 	return r.attempt(ctx, store.PhaseAccess, name,
-		func() (int, error) { return st.BeginNode(ctx, r.req.ID, store.PhaseAccess, name) },
+		func() (int, error) { return st.NextAttempt(ctx, r.req.ID, store.PhaseAccess, name) },
 		func(attempt int) error {
 			started := time.Now()
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeStarted, Attempt: attempt})
-			rows, sharedRows, err := r.queryNode(ctx, n, conn, queries, entries, cls)
+			out, err := r.queryNode(ctx, n, conn, queries, entries, cls, attempt)
 			if err != nil {
 				return err
 			}
 			if err := r.e.failpoint(PointAccessFinish, name); err != nil {
 				return err
 			}
-			if sharedRows > 0 {
-				ev := store.Event{Type: store.EventRowsShared, Phase: store.PhaseAccess, Node: name, Rows: sharedRows, Attempt: attempt}
-				if _, err := st.AppendEvent(context.WithoutCancel(ctx), r.req.ID, ev); err != nil {
-					return fmt.Errorf("record shared rows of %s: %w", name, err)
-				}
-			}
 			d := time.Since(started)
-			res := store.NodeResult{Rows: rows, Shared: sharedRows, Duration: d, Attempts: attempt, Detail: detail}
-			ev := store.Event{Type: store.EventNodeDone, Phase: store.PhaseAccess, Node: name, Rows: rows, DurationMS: d.Milliseconds(), Attempt: attempt}
-			if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseAccess, name, res, ev); err != nil {
+			o := store.NodeOutcome{
+				Attempt: attempt, FirstPage: out.lastPage, Pages: out.last,
+				Result: store.NodeResult{Rows: out.rows, Shared: out.shared, Duration: d, Attempts: attempt, Detail: detail},
+				Done:   store.Event{Type: store.EventNodeDone, Phase: store.PhaseAccess, Node: name, Rows: out.rows, DurationMS: d.Milliseconds(), Attempt: attempt},
+			}
+			if out.shared > 0 {
+				o.Events = []store.Event{{Type: store.EventRowsShared, Phase: store.PhaseAccess, Node: name, Rows: out.shared, Attempt: attempt}}
+			}
+			if err := st.CompleteNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseAccess, name, o); err != nil {
 				return fmt.Errorf("checkpoint %s: %w", name, err)
 			}
+			rows, sharedRows := out.rows, out.shared
 			r.log.Info("node done", "phase", "access", "node", name, "rows", rows, "shared", sharedRows, "queries", len(queries), "duration", d)
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseAccess, Node: name, Event: store.EventNodeDone, Rows: rows, Shared: sharedRows, Duration: d, Attempt: attempt})
 			return nil
@@ -112,17 +115,18 @@ func (r *run) accessNode(ctx context.Context, n *plan.Node) error {
 // queryNode issues the node's queries and stores the rows page by page.
 // When the node has shared inputs, cls decides for each row whether it is
 // the subject's (a seed or a normal input holds one of its values) or
-// someone else's, stored marked shared. It returns the rows stored and,
-// among them, the shared ones.
+// someone else's, stored marked shared. Full pages are stored as they
+// fill; the last one is returned, for the node's outcome to store with
+// its done mark in one transaction.
 func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connection, queries []query, entries []entryArray,
-	cls *classifier) (int64, int64, error) {
+	cls *classifier, attempt int) (nodeRows, error) {
 	name := n.Address.String()
 	if len(queries) == 0 {
-		return 0, 0, nil
+		return nodeRows{}, nil
 	}
 	c, err := r.e.connector(ctx, conn)
 	if err != nil {
-		return 0, 0, err
+		return nodeRows{}, err
 	}
 	fields := make([]connector.Path, 0, len(n.Collection.Fields))
 	for _, f := range n.Collection.Fields {
@@ -149,7 +153,7 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 		if err != nil {
 			return err
 		}
-		if err := r.e.opts.Store.AppendRows(ctx, r.req.ID, store.PhaseAccess, name, page, data); err != nil {
+		if err := r.e.opts.Store.AppendPage(ctx, r.req.ID, store.PhaseAccess, name, attempt, page, data); err != nil {
 			return fmt.Errorf("checkpoint rows of %s: %w", name, err)
 		}
 		page++
@@ -195,13 +199,32 @@ func (r *run) queryNode(ctx context.Context, n *plan.Node, conn *config.Connecti
 			return nil
 		})
 		if err != nil {
-			return 0, 0, err
+			return nodeRows{}, err
 		}
 	}
-	if err := flush(); err != nil {
-		return 0, 0, err
+	out := nodeRows{rows: total, shared: shared, lastPage: page}
+	if !buf.empty() {
+		data, err := buf.take()
+		if err != nil {
+			return nodeRows{}, err
+		}
+		out.last = [][]byte{data}
+		// The last page is stored with the node's done mark; a crash here
+		// leaves the node unfinished, as after any earlier page.
+		if err := r.e.failpoint(PointAccessPage, name); err != nil {
+			return nodeRows{}, err
+		}
 	}
-	return total, shared, nil
+	return out, nil
+}
+
+// nodeRows is what an access node's queries found: the rows stored, the
+// shared ones among them, and the last page, not stored yet, numbered
+// lastPage.
+type nodeRows struct {
+	rows, shared int64
+	last         [][]byte
+	lastPage     int
 }
 
 // rowKey identifies a row by its primary key, or by all its values when

@@ -57,7 +57,7 @@ type Options struct {
 
 // Failpoints, with the node or rule name appended after a colon.
 const (
-	PointAccessPage    = "access.page"    // after a page of rows is stored
+	PointAccessPage    = "access.page"    // after a page of rows is stored (the last one: before it is stored with the node's done mark)
 	PointAccessFinish  = "access.finish"  // before a node is marked done
 	PointUploadFinish  = "upload.finish"  // after an upload, before it is marked done
 	PointErasureBatch  = "erasure.batch"  // after an erase batch committed

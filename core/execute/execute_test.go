@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -661,5 +662,35 @@ func TestRequestRunsThePolicyItWasAcceptedUnder(t *testing.T) {
 	// A request submitted now runs the changed policy.
 	if eng.Config().Policy("erase").Rules[1].Masking[0].Strategy != "hash" {
 		t.Fatal("Reconfigure did not put the new policy in force")
+	}
+}
+
+// TestTransientFailuresEndAtTheCap: a node whose query keeps failing before
+// it stores anything is tried Attempts times, numbered 1, 2, 3, and then
+// fails the request; an attempt that wrote nothing still counts.
+func TestTransientFailuresEndAtTheCap(t *testing.T) {
+	db := shopDB()
+	db.failN["orders"] = 1000
+	db.failErr = fault.AsTransient(errors.New("connection reset by peer"))
+	e := newEnv(t, db, nil)
+	eng := e.engine(t, func(o *Options) { o.Attempts = 3 })
+	id := e.submit(t, eng, "access", jane())
+	req, err := eng.Run(context.Background(), id)
+	if !errors.Is(err, ErrRequestFailed) || req.Status != store.StatusError {
+		t.Fatalf("run: %v", err)
+	}
+	evs, err := e.st.Events(context.Background(), id, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		if ev.Node == "app.orders" && (ev.Type == store.EventNodeRetry || ev.Type == store.EventNodeFailed) {
+			got = append(got, fmt.Sprintf("%s %d", ev.Type, ev.Attempt))
+		}
+	}
+	want := []string{"node_retry 1", "node_retry 2", "node_failed 3"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
 	}
 }

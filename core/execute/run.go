@@ -423,11 +423,19 @@ func (e *Engine) release(conn string) {
 // are used up, backing off exponentially with jitter in between. begin is
 // called before each attempt and returns its number.
 func (r *run) attempt(ctx context.Context, phase store.Phase, node string, begin func() (int, error), fn func(attempt int) error) error {
+	last := 0
 	for {
 		n, err := begin()
 		if err != nil {
 			return err
 		}
+		// An attempt that failed before its first write left no record
+		// (NextAttempt numbers it again): count it here, so that retries
+		// are numbered on and end at the cap.
+		if n <= last {
+			n = last + 1
+		}
+		last = n
 		err = fn(n)
 		if err == nil {
 			return nil

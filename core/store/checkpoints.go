@@ -493,3 +493,230 @@ func (b *Bolt) PurgeExpired(ctx context.Context) (int, error) {
 		n++
 	}
 }
+
+// NodeOutcome is what one attempt at a node leaves, for CompleteNode.
+type NodeOutcome struct {
+	Attempt int
+	// FirstPage is the page number of Pages[0]: the pages the attempt did
+	// not store yet, in order.
+	FirstPage int
+	Pages     [][]byte
+	// Events are appended before the done event (rows_shared, ...).
+	Events []Event
+	Result NodeResult
+	Done   Event
+}
+
+// NextAttempt implements Store.
+func (b *Bolt) NextAttempt(ctx context.Context, id string, phase Phase, node string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := checkNode(phase, node); err != nil {
+		return 0, fmt.Errorf("next attempt: %w", err)
+	}
+	var attempt int
+	err := b.db.View(func(tx *bolt.Tx) error {
+		if err := requireActive(tx, id); err != nil {
+			return err
+		}
+		st, err := loadNode(tx, id, phase, node)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			st = &nodeState{}
+		}
+		if st.Done {
+			return fmt.Errorf("%w: %s node %s of request %s is already done", ErrConflict, phase, node, id)
+		}
+		attempt = st.Attempts + 1
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("begin %s node %s of request %s: %w", phase, node, id, err)
+	}
+	return attempt, nil
+}
+
+// beginAttempt records attempt at a node in tx unless it is recorded
+// already, deleting the pages of an earlier attempt that did not finish.
+// It returns the node's state.
+func (b *Bolt) beginAttempt(tx *bolt.Tx, id string, phase Phase, node string, attempt int) (*nodeState, error) {
+	st, err := loadNode(tx, id, phase, node)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		st = &nodeState{}
+	}
+	if st.Done {
+		return nil, fmt.Errorf("%w: %s node %s of request %s is already done", ErrConflict, phase, node, id)
+	}
+	if st.Attempts >= attempt {
+		if st.Attempts > attempt {
+			return nil, fmt.Errorf("%w: %s node %s of request %s is at attempt %d, not %d", ErrConflict, phase, node, id, st.Attempts, attempt)
+		}
+		return st, nil
+	}
+	if reqPages := tx.Bucket(bktPages).Bucket([]byte(id)); reqPages != nil {
+		if reqPages.Bucket(nodeKey(phase, node)) != nil {
+			if err := reqPages.DeleteBucket(nodeKey(phase, node)); err != nil {
+				return nil, fmt.Errorf("delete partial pages: %w", err)
+			}
+		}
+	}
+	st.Attempts = attempt
+	st.StartedAt = b.now().UTC()
+	return st, putNode(tx, id, phase, node, st)
+}
+
+// putPages stores sealed pages of a node, numbered from first.
+func putPages(tx *bolt.Tx, id string, phase Phase, node string, first int, sealed [][]byte) error {
+	if len(sealed) == 0 {
+		return nil
+	}
+	reqPages, err := tx.Bucket(bktPages).CreateBucketIfNotExists([]byte(id))
+	if err != nil {
+		return err
+	}
+	nodePages, err := reqPages.CreateBucketIfNotExists(nodeKey(phase, node))
+	if err != nil {
+		return err
+	}
+	nodePages.FillPercent = 1.0
+	for i, data := range sealed {
+		if err := putPage(nodePages, first+i, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AppendPage implements Store.
+func (b *Bolt) AppendPage(ctx context.Context, id string, phase Phase, node string, attempt, page int, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkNode(phase, node); err != nil {
+		return fmt.Errorf("append rows: %w", err)
+	}
+	if page < 0 || page > math.MaxInt32 || attempt < 1 {
+		return fmt.Errorf("append rows: page %d or attempt %d out of range", page, attempt)
+	}
+	sealed, err := b.seal.seal(data, pageAAD(id, phase, node, page))
+	if err != nil {
+		return fmt.Errorf("append rows: %w", err)
+	}
+	err = b.w.update(func(tx *bolt.Tx) error {
+		if err := requireActive(tx, id); err != nil {
+			return err
+		}
+		if _, err := b.beginAttempt(tx, id, phase, node, attempt); err != nil {
+			return err
+		}
+		return putPages(tx, id, phase, node, page, [][]byte{sealed})
+	})
+	if err != nil {
+		return fmt.Errorf("append rows to %s node %s of request %s: %w", phase, node, id, err)
+	}
+	return nil
+}
+
+// CompleteNode implements Store.
+func (b *Bolt) CompleteNode(ctx context.Context, id string, phase Phase, node string, o NodeOutcome) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkNode(phase, node); err != nil {
+		return fmt.Errorf("complete node: %w", err)
+	}
+	if o.Attempt < 1 || o.FirstPage < 0 || o.FirstPage+len(o.Pages) > math.MaxInt32 {
+		return fmt.Errorf("complete node: attempt %d or pages from %d out of range", o.Attempt, o.FirstPage)
+	}
+	ev := o.Done
+	if ev.Type == "" {
+		ev.Type = EventNodeDone
+	}
+	if ev.Phase == "" {
+		ev.Phase = phase
+	}
+	if ev.Node == "" {
+		ev.Node = node
+	}
+	if ev.Rows == 0 {
+		ev.Rows = o.Result.Rows
+	}
+	if ev.DurationMS == 0 {
+		ev.DurationMS = o.Result.Duration.Milliseconds()
+	}
+	if ev.Attempt == 0 {
+		ev.Attempt = o.Attempt
+	}
+	events := make([]Event, len(o.Events))
+	for i, e := range o.Events {
+		if e.Phase == "" {
+			e.Phase = phase
+		}
+		if e.Node == "" {
+			e.Node = node
+		}
+		if e.Attempt == 0 {
+			e.Attempt = o.Attempt
+		}
+		events[i] = e
+	}
+	for _, e := range append(append([]Event(nil), events...), ev) {
+		if err := validateEvent(e); err != nil {
+			return fmt.Errorf("complete node: %w", err)
+		}
+	}
+	// Encrypt outside the write transaction.
+	sealed := make([][]byte, len(o.Pages))
+	for i, data := range o.Pages {
+		var err error
+		if sealed[i], err = b.seal.seal(data, pageAAD(id, phase, node, o.FirstPage+i)); err != nil {
+			return fmt.Errorf("complete node: %w", err)
+		}
+	}
+	err := b.w.update(func(tx *bolt.Tx) error {
+		// Like FinishNode, an outcome is recorded even when the request
+		// became terminal meanwhile (it says what was done); pages are not,
+		// as AppendRows would not store them.
+		if len(sealed) > 0 {
+			if err := requireActive(tx, id); err != nil {
+				return err
+			}
+		} else if tx.Bucket(bktRequests).Get([]byte(id)) == nil {
+			return fmt.Errorf("request %s: %w", id, ErrNotFound)
+		}
+		st, err := b.beginAttempt(tx, id, phase, node, o.Attempt)
+		if err != nil {
+			return err
+		}
+		if err := putPages(tx, id, phase, node, o.FirstPage, sealed); err != nil {
+			return err
+		}
+		for _, e := range events {
+			if _, err := b.appendEvent(tx, id, e); err != nil {
+				return err
+			}
+		}
+		r := o.Result
+		r.Attempts = o.Attempt
+		if r.FinishedAt.IsZero() {
+			r.FinishedAt = b.now()
+		}
+		r.FinishedAt = r.FinishedAt.UTC()
+		st.Done, st.Result = true, r
+		if err := putNode(tx, id, phase, node, st); err != nil {
+			return err
+		}
+		_, err = b.appendEvent(tx, id, ev)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish %s node %s of request %s: %w", phase, node, id, err)
+	}
+	return nil
+}

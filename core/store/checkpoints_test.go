@@ -398,3 +398,77 @@ func TestReadRowsBoundedHeap(t *testing.T) {
 		t.Errorf("control: keeping every page grew the heap by only %d MiB: the measurement is blind", control>>20)
 	}
 }
+
+// TestNodeOutcomeInOneCommit: NextAttempt writes nothing; an attempt whose
+// rows fit in one page is recorded, stored, evented and marked done by one
+// commit; an attempt that left pages and did not finish has them deleted by
+// the next attempt's first write; a done node refuses another attempt.
+func TestNodeOutcomeInOneCommit(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, nil)
+	r := mustCreate(t, s, &Request{Policy: "p"})
+	const node = "db.t"
+
+	before := s.w.commits.Load()
+	a, err := s.NextAttempt(ctx, r.ID, PhaseAccess, node)
+	if err != nil || a != 1 {
+		t.Fatalf("NextAttempt: %d %v", a, err)
+	}
+	if n := s.w.commits.Load() - before; n != 0 {
+		t.Fatalf("NextAttempt made %d commits", n)
+	}
+	// Attempt 1 stores two pages, then crashes.
+	for p := range 2 {
+		if err := s.AppendPage(ctx, r.ID, PhaseAccess, node, 1, p, []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, _ := s.NextAttempt(ctx, r.ID, PhaseAccess, node); a != 2 {
+		t.Fatalf("after a crashed attempt 1, NextAttempt = %d, want 2", a)
+	}
+	before = s.w.commits.Load()
+	err = s.CompleteNode(ctx, r.ID, PhaseAccess, node, NodeOutcome{
+		Attempt: 2, FirstPage: 0, Pages: [][]byte{[]byte("new")},
+		Events: []Event{{Type: EventRowsShared, Rows: 1}},
+		Result: NodeResult{Rows: 3, Shared: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.w.commits.Load() - before; n != 1 {
+		t.Fatalf("CompleteNode made %d commits, want 1", n)
+	}
+	var pages []string
+	if err := s.ReadRows(ctx, r.ID, PhaseAccess, node, func(_ int, data []byte) error {
+		pages = append(pages, string(data))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pages, []string{"new"}) {
+		t.Fatalf("pages %q, want only the finished attempt's", pages)
+	}
+	res, done, err := s.NodeDone(ctx, r.ID, PhaseAccess, node)
+	if err != nil || !done || res.Rows != 3 || res.Shared != 1 || res.Attempts != 2 {
+		t.Fatalf("NodeDone: %+v %v %v", res, done, err)
+	}
+	evs, err := s.Events(ctx, r.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range evs {
+		if e.Node == node {
+			types = append(types, fmt.Sprintf("%s %d", e.Type, e.Attempt))
+		}
+	}
+	if want := []string{"rows_shared 2", "node_done 2"}; !slices.Equal(types, want) {
+		t.Fatalf("events %v, want %v", types, want)
+	}
+	if _, err := s.NextAttempt(ctx, r.ID, PhaseAccess, node); !errors.Is(err, ErrConflict) {
+		t.Fatalf("NextAttempt on a done node: %v", err)
+	}
+	if err := s.AppendPage(ctx, r.ID, PhaseAccess, node, 3, 0, []byte("x")); !errors.Is(err, ErrConflict) {
+		t.Fatalf("AppendPage on a done node: %v", err)
+	}
+}

@@ -83,6 +83,21 @@ type Store interface {
 	// FinishNode marks the node done with its result and appends ev, in one
 	// transaction. After it returns the node is never begun again.
 	FinishNode(ctx context.Context, id string, phase Phase, node string, res NodeResult, ev Event) error
+	// NextAttempt returns the number the next attempt at a node gets,
+	// without writing anything: the attempt is recorded by the first write
+	// it makes (AppendPage or CompleteNode), so that a node whose outcome is
+	// one transaction costs one commit. A node that is done returns
+	// ErrConflict, as BeginNode does.
+	NextAttempt(ctx context.Context, id string, phase Phase, node string) (attempt int, err error)
+	// AppendPage is AppendRows for an attempt that NextAttempt numbered: the
+	// first write of the attempt records it and deletes the pages an
+	// earlier, unfinished attempt left.
+	AppendPage(ctx context.Context, id string, phase Phase, node string, attempt, page int, data []byte) error
+	// CompleteNode writes an attempt's outcome in one transaction: it
+	// records the attempt if no page did, stores its last pages (numbered
+	// from o.FirstPage), appends o.Events, then marks the node done with
+	// o.Result and appends o.Done, as FinishNode does.
+	CompleteNode(ctx context.Context, id string, phase Phase, node string, o NodeOutcome) error
 	// NodeDone reports whether the node is done, and its result.
 	NodeDone(ctx context.Context, id string, phase Phase, node string) (NodeResult, bool, error)
 	// DoneNodes returns the results of every done node of a phase, by node.
