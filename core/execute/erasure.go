@@ -124,11 +124,11 @@ func (r *run) eraseNode(ctx context.Context, ds *dataset.Dataset, c *dataset.Col
 	}
 	if skip != "" {
 		return r.attempt(ctx, store.PhaseErasure, name,
-			func() (int, error) { return st.BeginNode(ctx, r.req.ID, store.PhaseErasure, name) },
+			func() (int, error) { return st.NextAttempt(ctx, r.req.ID, store.PhaseErasure, name) },
 			func(attempt int) error {
 				ev := store.Event{Type: store.EventNodeSkipped, Phase: store.PhaseErasure, Node: name, Attempt: attempt, Error: skip}
-				if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseErasure, name,
-					store.NodeResult{Attempts: attempt, Detail: skip}, ev); err != nil {
+				if err := st.CompleteNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseErasure, name,
+					store.NodeOutcome{Attempt: attempt, Result: store.NodeResult{Attempts: attempt, Detail: skip}, Done: ev}); err != nil {
 					return err
 				}
 				if len(fields) > 0 {
@@ -141,7 +141,7 @@ func (r *run) eraseNode(ctx context.Context, ds *dataset.Dataset, c *dataset.Col
 	if conn.Access != config.AccessWrite {
 		err := fault.AsPermanent(fmt.Errorf("no values were erased: connection %q has access = %q; give it access = \"write\" to erase %s", conn.Name, conn.Access, name))
 		return r.attempt(ctx, store.PhaseErasure, name,
-			func() (int, error) { return st.BeginNode(ctx, r.req.ID, store.PhaseErasure, name) },
+			func() (int, error) { return st.NextAttempt(ctx, r.req.ID, store.PhaseErasure, name) },
 			func(int) error { return err })
 	}
 	for _, f := range fields {
@@ -150,7 +150,7 @@ func (r *run) eraseNode(ctx context.Context, ds *dataset.Dataset, c *dataset.Col
 		}
 	}
 	return r.attempt(ctx, store.PhaseErasure, name,
-		func() (int, error) { return st.BeginNode(ctx, r.req.ID, store.PhaseErasure, name) },
+		func() (int, error) { return st.NextAttempt(ctx, r.req.ID, store.PhaseErasure, name) },
 		func(attempt int) error {
 			started := time.Now()
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseErasure, Node: name, Event: store.EventNodeStarted, Attempt: attempt})
@@ -161,18 +161,20 @@ func (r *run) eraseNode(ctx context.Context, ds *dataset.Dataset, c *dataset.Col
 			if err := r.e.failpoint(PointErasureFinish, name); err != nil {
 				return err
 			}
-			if shared > 0 {
-				ev := store.Event{Type: store.EventRowsShared, Phase: store.PhaseErasure, Node: name, Rows: shared, Attempt: attempt}
-				if _, err := st.AppendEvent(context.WithoutCancel(ctx), r.req.ID, ev); err != nil {
-					return fmt.Errorf("record shared rows of %s: %w", name, err)
-				}
-				r.log.Info("shared rows not erased", "node", name, "rows", shared)
-			}
 			d := time.Since(started)
-			res := store.NodeResult{Rows: rows, Masked: affected, Shared: shared, Duration: d, Attempts: attempt}
-			ev := store.Event{Type: store.EventNodeDone, Phase: store.PhaseErasure, Node: name, Rows: affected, DurationMS: d.Milliseconds(), Attempt: attempt}
-			if err := st.FinishNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseErasure, name, res, ev); err != nil {
+			o := store.NodeOutcome{
+				Attempt: attempt,
+				Result:  store.NodeResult{Rows: rows, Masked: affected, Shared: shared, Duration: d, Attempts: attempt},
+				Done:    store.Event{Type: store.EventNodeDone, Phase: store.PhaseErasure, Node: name, Rows: affected, DurationMS: d.Milliseconds(), Attempt: attempt},
+			}
+			if shared > 0 {
+				o.Events = []store.Event{{Type: store.EventRowsShared, Phase: store.PhaseErasure, Node: name, Rows: shared, Attempt: attempt}}
+			}
+			if err := st.CompleteNode(context.WithoutCancel(ctx), r.req.ID, store.PhaseErasure, name, o); err != nil {
 				return fmt.Errorf("checkpoint erasure of %s: %w", name, err)
+			}
+			if shared > 0 {
+				r.log.Info("shared rows not erased", "node", name, "rows", shared)
 			}
 			r.log.Info("node done", "phase", "erasure", "node", name, "updates", rows, "rows_affected", affected, "duration", d)
 			r.e.observe(Progress{RequestID: r.req.ID, Phase: store.PhaseErasure, Node: name, Event: store.EventNodeDone, Rows: rows, Masked: affected, Shared: shared, Duration: d, Attempt: attempt})
