@@ -213,7 +213,7 @@ func TestPoolConfigFromParts(t *testing.T) {
 }
 
 // open configures a Conn on a fresh database holding ddl.
-func open(t *testing.T, ddl string, extra schema.Config) (*Conn, string) {
+func open(t testing.TB, ddl string, extra schema.Config) (*Conn, string) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t, "lethe_pg_unit")
 	conn := pgtest.Connect(t, dsn)

@@ -354,39 +354,59 @@ func (c *Conn) erase(ctx context.Context, req connector.EraseRequest) (int64, er
 	if err != nil {
 		return 0, err
 	}
-	queries, err := withColumns(ctx, c, table, func(cols map[string]column) ([]updateQuery, error) {
-		out := make([]updateQuery, len(req.Updates))
-		for i, u := range req.Updates {
-			q, err := buildUpdate(cols, qualified, table, u)
-			if err != nil {
-				return nil, fmt.Errorf("update %d of %q: %w", i+1, table, err)
-			}
-			out[i] = q
-		}
-		return out, nil
+	stmts, err := withColumns(ctx, c, table, func(cols map[string]column) ([]eraseStmt, error) {
+		return eraseStatements(cols, qualified, table, req.Updates)
 	})
-	if err != nil || len(queries) == 0 {
+	if err != nil || len(stmts) == 0 {
 		return 0, err
 	}
 	var total int64
 	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		for _, q := range queries {
-			b.Queue(q.sql, q.args...)
+		for _, s := range stmts {
+			b.Queue(s.sql, s.args...)
 		}
 		br := tx.SendBatch(ctx, b)
-		for i := range queries {
-			tag, err := br.Exec()
+		defer br.Close()
+		for _, s := range stmts {
+			if s.idxs == nil {
+				tag, err := br.Exec()
+				if err != nil {
+					return fmt.Errorf("update %d of %q: %w", s.idx+1, table, err)
+				}
+				if n := tag.RowsAffected(); n > 1 {
+					// Returning an error rolls the transaction back.
+					return notUniqueError(table, s.idx+1, req.Updates[s.idx].Key, n)
+				}
+				total += tag.RowsAffected()
+				continue
+			}
+			rows, err := br.Query()
 			if err != nil {
-				br.Close()
-				return fmt.Errorf("update %d of %q: %w", i+1, table, err)
+				return fmt.Errorf("updates %d to %d of %q: %w", s.idxs[0]+1, s.idxs[len(s.idxs)-1]+1, table, err)
 			}
-			if n := tag.RowsAffected(); n > 1 {
-				br.Close()
-				// Returning an error rolls the transaction back.
-				return notUniqueError(table, i+1, req.Updates[i].Key, n)
+			hits := make([]int64, len(s.idxs))
+			for rows.Next() {
+				var r int32
+				if err := rows.Scan(&r); err != nil {
+					rows.Close()
+					return fmt.Errorf("updates of %q: %w", table, err)
+				}
+				if r >= 0 && int(r) < len(hits) {
+					hits[r]++
+				}
 			}
-			total += tag.RowsAffected()
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("updates %d to %d of %q: %w", s.idxs[0]+1, s.idxs[len(s.idxs)-1]+1, table, err)
+			}
+			for r, n := range hits {
+				if n > 1 {
+					i := s.idxs[r]
+					return notUniqueError(table, i+1, req.Updates[i].Key, n)
+				}
+				total += n
+			}
 		}
 		return br.Close()
 	})
