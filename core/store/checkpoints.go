@@ -121,24 +121,12 @@ func (b *Bolt) BeginNode(ctx context.Context, id string, phase Phase, node strin
 		if err != nil {
 			return err
 		}
-		if st == nil {
-			st = &nodeState{}
+		attempt = 1
+		if st != nil {
+			attempt = st.Attempts + 1
 		}
-		if st.Done {
-			return fmt.Errorf("%w: %s node %s of request %s is already done", ErrConflict, phase, node, id)
-		}
-		// Pages of an attempt that did not finish are incomplete: drop them.
-		if reqPages := tx.Bucket(bktPages).Bucket([]byte(id)); reqPages != nil {
-			if reqPages.Bucket(nodeKey(phase, node)) != nil {
-				if err := reqPages.DeleteBucket(nodeKey(phase, node)); err != nil {
-					return fmt.Errorf("delete partial pages: %w", err)
-				}
-			}
-		}
-		st.Attempts++
-		st.StartedAt = b.now().UTC()
-		attempt = st.Attempts
-		return putNode(tx, id, phase, node, st)
+		_, err = b.beginAttempt(tx, id, phase, node, attempt)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("begin %s node %s of request %s: %w", phase, node, id, err)
@@ -204,21 +192,7 @@ func (b *Bolt) FinishNode(ctx context.Context, id string, phase Phase, node stri
 	if err := checkNode(phase, node); err != nil {
 		return fmt.Errorf("finish node: %w", err)
 	}
-	if ev.Type == "" {
-		ev.Type = EventNodeDone
-	}
-	if ev.Phase == "" {
-		ev.Phase = phase
-	}
-	if ev.Node == "" {
-		ev.Node = node
-	}
-	if ev.Rows == 0 {
-		ev.Rows = res.Rows
-	}
-	if ev.DurationMS == 0 {
-		ev.DurationMS = res.Duration.Milliseconds()
-	}
+	ev = doneEvent(ev, phase, node, res)
 	if err := validateEvent(ev); err != nil {
 		return fmt.Errorf("finish node: %w", err)
 	}
@@ -634,22 +608,7 @@ func (b *Bolt) CompleteNode(ctx context.Context, id string, phase Phase, node st
 	if o.Attempt < 1 || o.FirstPage < 0 || o.FirstPage+len(o.Pages) > math.MaxInt32 {
 		return fmt.Errorf("complete node: attempt %d or pages from %d out of range", o.Attempt, o.FirstPage)
 	}
-	ev := o.Done
-	if ev.Type == "" {
-		ev.Type = EventNodeDone
-	}
-	if ev.Phase == "" {
-		ev.Phase = phase
-	}
-	if ev.Node == "" {
-		ev.Node = node
-	}
-	if ev.Rows == 0 {
-		ev.Rows = o.Result.Rows
-	}
-	if ev.DurationMS == 0 {
-		ev.DurationMS = o.Result.Duration.Milliseconds()
-	}
+	ev := doneEvent(o.Done, phase, node, o.Result)
 	if ev.Attempt == 0 {
 		ev.Attempt = o.Attempt
 	}
@@ -719,4 +678,25 @@ func (b *Bolt) CompleteNode(ctx context.Context, id string, phase Phase, node st
 		return fmt.Errorf("finish %s node %s of request %s: %w", phase, node, id, err)
 	}
 	return nil
+}
+
+// doneEvent fills in what a node's done event leaves out: its type, phase,
+// node, rows and duration.
+func doneEvent(ev Event, phase Phase, node string, res NodeResult) Event {
+	if ev.Type == "" {
+		ev.Type = EventNodeDone
+	}
+	if ev.Phase == "" {
+		ev.Phase = phase
+	}
+	if ev.Node == "" {
+		ev.Node = node
+	}
+	if ev.Rows == 0 {
+		ev.Rows = res.Rows
+	}
+	if ev.DurationMS == 0 {
+		ev.DurationMS = res.Duration.Milliseconds()
+	}
+	return ev
 }
