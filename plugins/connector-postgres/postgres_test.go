@@ -191,3 +191,21 @@ func BenchmarkAccess(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEraseVsFloor: the erasure benchmark (pgtest.BenchErase) through
+// a real plugin process, as lethe calls it.
+func BenchmarkEraseVsFloor(b *testing.B) {
+	dsn := pgtest.NewDatabase(b, "lethe_pg_erase")
+	conn := pgtest.Connect(b, dsn)
+	if _, err := conn.Exec(context.Background(), pgtest.EraseTableDDL); err != nil {
+		b.Fatal(err)
+	}
+	c := sdktest.LaunchConnector(b, sdktest.BuildPlugin(b, "."))
+	ctx := context.Background()
+	if diags, err := c.Configure(ctx, "bench", map[string]any{"dsn": dsn}); err != nil || diags.HasErrors() {
+		b.Fatalf("configure: %v %v", err, diags.Err())
+	}
+	pgtest.BenchErase(b, conn, func(ctx context.Context, req connector.EraseRequest) (connector.EraseResult, error) {
+		return c.Erase(ctx, "bench", req)
+	})
+}

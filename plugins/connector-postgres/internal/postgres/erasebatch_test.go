@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lethehq/lethe/plugins/connector-postgres/internal/pgtest"
 	"github.com/lethehq/lethe/sdk/connector"
 	"github.com/lethehq/lethe/sdk/schema"
 )
@@ -21,7 +22,7 @@ func TestBatchedErase(t *testing.T) {
 		INSERT INTO dup VALUES ('a@x', 'one'), ('a@x', 'two'), ('b@x', 'three')`
 	c, dsn := open(t, "CREATE EXTENSION IF NOT EXISTS citext; "+ddl, schema.Config{})
 	ctx := context.Background()
-	conn := pgtestConnect(t, dsn)
+	conn := pgtest.Connect(t, dsn)
 	dump := func(table string) string {
 		rows, err := conn.Query(ctx, "SELECT row_to_json(x)::text FROM "+table+" x ORDER BY 1")
 		if err != nil {
