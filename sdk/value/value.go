@@ -57,6 +57,21 @@ const LocalLayout = "2006-01-02T15:04:05.999999999"
 // are any).
 func (l LocalTime) String() string { return l.t.Format(LocalLayout) }
 
+// MarshalText writes l as String does, so that encoding/json shows it as
+// "2021-01-01T01:00:00", not as an empty object.
+func (l LocalTime) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads the form MarshalText writes; text with a zone offset
+// is refused (it is an instant, not a time in no zone).
+func (l *LocalTime) UnmarshalText(b []byte) error {
+	t, err := time.Parse(LocalLayout, string(b))
+	if err != nil {
+		return fmt.Errorf("a time in no zone is written like 2021-01-01T01:00:00: %w", err)
+	}
+	*l = Local(t)
+	return nil
+}
+
 // ObjectID is a MongoDB ObjectId.
 type ObjectID [12]byte
 

@@ -2,6 +2,7 @@ package value
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"reflect"
 	"strings"
@@ -352,5 +353,20 @@ func TestKeysSorted(t *testing.T) {
 	got := Keys(map[string]int{"b": 1, "a": 2, "c": 3})
 	if !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
 		t.Errorf("Keys = %v", got)
+	}
+}
+
+func TestLocalTimeText(t *testing.T) {
+	in := Local(time.Date(2021, 1, 1, 1, 0, 0, 5e8, time.UTC))
+	b, err := json.Marshal(map[string]any{"t": in})
+	if err != nil || string(b) != `{"t":"2021-01-01T01:00:00.5"}` {
+		t.Fatalf("json %s %v", b, err)
+	}
+	var back struct{ T LocalTime }
+	if err := json.Unmarshal([]byte(`{"T":"2021-01-01T01:00:00.5"}`), &back); err != nil || back.T != in {
+		t.Fatalf("back %v %v", back.T, err)
+	}
+	if err := json.Unmarshal([]byte(`{"T":"2021-01-01T01:00:00Z"}`), &back); err == nil {
+		t.Fatal("a time with a zone was read as a time in no zone")
 	}
 }

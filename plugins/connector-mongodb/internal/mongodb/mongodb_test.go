@@ -492,3 +492,12 @@ func TestTxnCapable(t *testing.T) {
 		}
 	}
 }
+
+// A date-time in no zone is sent as its text: a BSON date would claim an
+// instant.
+func TestLocalTimeToBSON(t *testing.T) {
+	b, err := toBSON(value.Local(time.Date(2021, 1, 1, 1, 0, 0, 0, time.UTC)))
+	if err != nil || b != "2021-01-01T01:00:00" {
+		t.Errorf("toBSON = %#v, %v", b, err)
+	}
+}

@@ -229,6 +229,11 @@ func toBSONDepth(v any, depth int) (any, error) {
 			return nil, errors.New("a time value is outside years 1 to 9999 (the value is not shown, it may be personal data)")
 		}
 		return bson.NewDateTimeFromTime(x), nil
+	case value.LocalTime:
+		// BSON has no date-time without a zone, and a BSON date is an
+		// instant: the text form keeps "no zone" (a key joined from a SQL
+		// timestamp without time zone, for example).
+		return x.String(), nil
 	case value.Decimal:
 		if !x.Valid() {
 			return nil, errors.New("a decimal value is not a number (the value is not shown, it may be personal data)")
