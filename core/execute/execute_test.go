@@ -694,3 +694,53 @@ func TestTransientFailuresEndAtTheCap(t *testing.T) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
 }
+
+// TestResumeMultiPageNode crashes a node of two pages after its first page
+// is stored (it is committed on its own) and again when its last page is
+// ready (it would be stored with the outcome): the resumed run re-runs the
+// node from scratch and stores every row once.
+func TestResumeMultiPageNode(t *testing.T) {
+	const orders = pageRows + 500
+	for _, hit := range []int{1, 2} {
+		t.Run(fmt.Sprintf("page%d", hit), func(t *testing.T) {
+			db := shopDB()
+			db.tables["orders"], db.tables["items"] = nil, nil
+			for i := range orders {
+				db.tables["orders"] = append(db.tables["orders"], connector.Row{"id": int64(1000 + i), "user_id": int64(1), "note": "n"})
+			}
+			e := newEnv(t, db, nil)
+			crash := errors.New("simulated crash")
+			hits := 0
+			eng := e.engine(t, func(o *Options) {
+				o.Failpoint = func(p string) error {
+					if p == PointAccessPage+":app.orders" {
+						if hits++; hits == hit {
+							return crash
+						}
+					}
+					return nil
+				}
+			})
+			id := e.submit(t, eng, "access", jane())
+			if _, err := eng.Run(context.Background(), id); !errors.Is(err, crash) {
+				t.Fatalf("run: %v, want the simulated crash", err)
+			}
+			if _, done, _ := e.st.NodeDone(context.Background(), id, store.PhaseAccess, "app.orders"); done {
+				t.Fatal("app.orders done before its outcome was stored")
+			}
+			e.reopen(t)
+			done, err := e.engine(t, nil).Resume(context.Background())
+			if err != nil || len(done) != 1 || done[0].Status != store.StatusComplete {
+				t.Fatalf("resume: %+v, %v", done, err)
+			}
+			if c := done[0].Counts["app.orders"]; c.Found != orders {
+				t.Errorf("orders found %d, want %d", c.Found, orders)
+			}
+			// The package holds every order once (a duplicated page would
+			// add rows).
+			if n := len(decodePackage(t, e.mem.get(id+"/all.json"))["app:orders"]); n != orders {
+				t.Errorf("%d orders in the package, want %d", n, orders)
+			}
+		})
+	}
+}

@@ -129,10 +129,22 @@ func buildSelect(cols map[string]colType, req connector.AccessRequest) (selectQu
 		if len(f.Values) == 0 {
 			return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s has no values", f.Field))
 		}
-		marks := make([]string, len(f.Values))
-		vals := make([]any, len(f.Values))
+		values := f.Values
+		if t == tTime {
+			// A time in no zone is text in SQLite, spelled with a space
+			// (its own date functions) or a "T" (ISO 8601): look for both.
+			values = nil
+			for _, v := range f.Values {
+				values = append(values, v)
+				if lt, ok := v.(value.LocalTime); ok {
+					values = append(values, lt.String())
+				}
+			}
+		}
+		marks := make([]string, len(values))
+		vals := make([]any, len(values))
 		text := false
-		for i, v := range f.Values {
+		for i, v := range values {
 			bv, err := bind(v, t)
 			if err != nil {
 				return selectQuery{}, fault.AsPermanent(fmt.Errorf("filter on %s: %w", f.Field, err))
