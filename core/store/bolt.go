@@ -86,6 +86,10 @@ type Bolt struct {
 	closeErr  error
 }
 
+// Commits counts the write transactions committed since Open, for tests
+// and metrics: a node's outcome is one.
+func (b *Bolt) Commits() int64 { return b.w.commits.Load() }
+
 var _ Store = (*Bolt)(nil)
 
 // LockInfo is written to the lock file by the process holding the state
